@@ -1,0 +1,39 @@
+# Workbench: `make demo` sets up and runs the demo; `make test` sets up and runs the tests.
+# Setup (scripts/setup.sh) is idempotent and takes well under a second once done.
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-n 2 -k matmul"`.
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-all bench clean help
+
+help:
+	@echo "make demo      set up, then run the demo (python -m workbench.demo)"
+	@echo "make test      set up, then run the fast tests (slow ones deselected)"
+	@echo "make test-all  set up, then run all tests, slow ones included"
+	@echo "make bench     set up, then run every benchmarks/*.py"
+	@echo "make setup     create $(VENV), install workbench[dev], install Graphviz's dot"
+	@echo "make clean     remove caches and build outputs (keeps $(VENV))"
+
+setup:
+	@VENV=$(VENV) bash scripts/setup.sh
+
+demo: setup
+	$(PY) -m workbench.demo
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-all: setup
+	$(PY) -m pytest -q -m "" $(PYTEST_ARGS)
+
+bench: setup
+	@set -e; for f in benchmarks/*.py; do \
+		[ -e "$$f" ] || { echo "no benchmarks/*.py found"; exit 1; }; \
+		echo "== $$f"; $(PY) "$$f"; \
+	done
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .hypothesis benchmarks/out benchmarks/results
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
