@@ -1,0 +1,68 @@
+"""Lowering: loop structure, guards, bound inference regions, reductions."""
+from workbench import te
+from workbench.lower import lower
+from workbench.tir import For, ForKind, IfThenElse, Allocate
+from workbench.tir.functor import post_order_visit
+
+
+def nodes(func, cls):
+    out = []
+    post_order_visit(func.body, lambda n: out.append(n) if isinstance(n, cls) else None)
+    return out
+
+
+def test_divisible_split_has_no_guard():
+    A = te.placeholder((64,), name="A")
+    B = te.compute((64,), lambda i: A[i] + 1.0, name="B")
+    s = te.create_schedule(B.op)
+    io, ii = s[B].split(B.op.axis[0], factor=16)
+    s[B].vectorize(ii)
+    f = lower(s, [A, B])
+    assert not nodes(f, IfThenElse)
+    assert [l.kind for l in nodes(f, For)] == [ForKind.VECTORIZED, ForKind.SERIAL]
+
+
+def test_tail_keeps_vector_code():
+    A = te.placeholder((100,), name="A")
+    B = te.compute((100,), lambda i: A[i] + 1.0, name="B")
+    s = te.create_schedule(B.op)
+    io, ii = s[B].split(B.op.axis[0], factor=16)
+    s[B].vectorize(ii)
+    f = lower(s, [A, B])
+    kinds = [l.kind for l in nodes(f, For)]
+    assert ForKind.VECTORIZED in kinds and ForKind.SERIAL in kinds
+    assert "if i.outer * 16 + 15 < 100:" in str(f)
+
+
+def test_compute_at_region_is_what_one_iteration_reads():
+    A = te.placeholder((1, 3, 10, 10), name="A")
+    P = te.compute((1, 3, 12, 12), lambda b, c, h, w: te.if_then_else(
+        (h >= 1) & (h < 11) & (w >= 1) & (w < 11), A[b, c, h - 1, w - 1], 0.0), name="pad")
+    W = te.placeholder((8, 3, 3, 3), name="W")
+    rc, ry, rx = (te.reduce_axis((0, 3), name=n) for n in ("rc", "ry", "rx"))
+    O = te.compute((1, 8, 10, 10), lambda b, f, y, x: te.sum(P[b, rc, y + ry, x + rx] * W[f, rc, ry, rx],
+                                                             axis=[rc, ry, rx]), name="conv")
+    s = te.create_schedule(O.op)
+    yo, yi = s[O].split(O.op.axis[2], factor=4)
+    s[P].compute_at(s[O], yo)
+    f = lower(s, [A, W, O])
+    (alloc,) = nodes(f, Allocate)
+    assert alloc.buffer.shape == (1, 3, 6, 12)  # 4 output rows need 4 + 3 - 1 input rows
+
+
+def test_reduction_init_before_first_reduce_loop():
+    A = te.placeholder((8, 8), name="A")
+    k = te.reduce_axis((0, 8), name="k")
+    S = te.compute((8,), lambda i: te.sum(A[i, k], axis=k), name="S")
+    s = te.create_schedule(S.op)
+    s[S].reorder(k, S.op.axis[0])
+    text = str(lower(s, [A, S]))
+    assert text.splitlines()[1:3] == ["    for i in range(8):", "        S[i] = 0.0"]
+
+
+def test_auto_unroll_pragma():
+    A = te.placeholder((16, 4), name="A")
+    B = te.compute((16, 4), lambda i, j: A[i, j] * 2.0, name="B")
+    s = te.create_schedule(B.op)
+    s[B].pragma(B.op.axis[0], "auto_unroll_max_step", 4)
+    assert "for j in unrolled(4):" in str(lower(s, [A, B]))

@@ -1,0 +1,2 @@
+"""Lowering: from a schedule to the loop-nest IR."""
+from .lower import lower
