@@ -145,6 +145,7 @@ class Lowerer:
             roots = {iv: e for iv, e in zip(op.axis, self.region_ext[st])}
             roots.update({iv: iv.extent for iv in op.reduce_axis})
             ext = self.ext[st] = iterspace.extents(st.relations, roots)
+            st.check_loop_sizes(ext)
             for iv in st.leaf_iter_vars:
                 self.an.bind(iv.var, 0, ext[iv] - 1)
             off = self.offsets[st] = iterspace.root_values(st.relations, {iv: iv.var for iv in st.leaf_iter_vars}, ext)

@@ -102,6 +102,16 @@ class Stage:
                                   + ", ".join(iv.name for iv in self.leaf_iter_vars), axis)
         return axis
 
+    def check_loop_sizes(self, ext: dict) -> None:
+        """Raise if a vectorized or unrolled loop is too long, given the extents lowering inferred."""
+        for iv, kind in self.iter_kinds.items():
+            e = ext.get(iv)
+            if kind is ForKind.VECTORIZED and e is not None and e > MAX_VECTOR_LANES:
+                raise self._err("vectorize", f"extent {e} is more than {MAX_VECTOR_LANES} lanes; split it "
+                                             "(e.g. factor=8 or 16) and vectorize the inner axis", iv)
+            if kind is ForKind.UNROLLED and e is not None and e > MAX_UNROLL:
+                raise self._err("unroll", f"extent {e} is too large to unroll (max {MAX_UNROLL}); split it first", iv)
+
     def extent_of(self, iv: IterVar) -> int | None:
         """The constant trip count of an axis over the full domain (None before bounds are known)."""
         return self.schedule._full_extents(self).get(iv)
@@ -254,12 +264,7 @@ class Stage:
         if axis.kind is IterKind.REDUCE:
             raise self._err("vectorize", "cannot vectorize a reduction axis (lanes would race on one "
                                          "accumulator); vectorize a data-parallel axis, or rfactor first", axis)
-        ext = self.extent_of(axis)
-        if ext is None:
-            raise self._err("vectorize", "the axis has no constant extent", axis)
-        if ext > MAX_VECTOR_LANES:
-            raise self._err("vectorize", f"extent {ext} is more than {MAX_VECTOR_LANES} lanes; "
-                                         f"split it (e.g. factor=8 or 16) and vectorize the inner axis", axis)
+        # the lane count is checked when lowering: compute_at can still shrink the axis
         self.iter_kinds[axis] = ForKind.VECTORIZED
         self._record("vectorize", axis=axis.name)
 
@@ -281,10 +286,7 @@ class Stage:
         >>> s[C].unroll(ki)   # doctest: +SKIP
         """
         axis = self._annotate("unroll", axis, ForKind.UNROLLED)
-        ext = self.extent_of(axis)
-        if ext is None or ext > MAX_UNROLL:
-            raise self._err("unroll", f"extent {ext} is too large to unroll (max {MAX_UNROLL}); split it first", axis)
-        self.iter_kinds[axis] = ForKind.UNROLLED
+        self.iter_kinds[axis] = ForKind.UNROLLED  # the size is checked when lowering, like vectorize
         self._record("unroll", axis=axis.name)
 
     def pragma(self, axis, key: str, value: int):
