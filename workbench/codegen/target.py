@@ -1,0 +1,125 @@
+"""The host CPU as an LLVM target: optimise LLVM IR text and JIT it to native code.
+
+Everything llvmlite-specific that is not IR construction lives here, so the
+emitters only build ``llvmlite.ir`` modules. One MCJIT engine per compiled
+module; an engine owns its target machine, so each gets a fresh one, while a
+shared one (created once) runs the optimiser and prints assembly.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import glob
+import os
+import time
+
+import llvmlite.binding as llvm
+
+from ..errors import CodegenError
+
+llvm.initialize_native_target()
+llvm.initialize_native_asmprinter()
+
+
+def _new_target_machine():
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
+                                        features=llvm.get_host_cpu_features().flatten(),
+                                        opt=3, jit=True)
+
+
+@functools.cache
+def host_target_machine():
+    """The shared target machine for the host CPU (name and features), at -O3.
+
+    >>> host_target_machine().triple  # doctest: +SKIP
+    'x86_64-unknown-linux-gnu'
+    """
+    return _new_target_machine()
+
+
+def host_cpu() -> str:
+    """The host CPU name LLVM tunes for, e.g. ``"znver4"``."""
+    return llvm.get_host_cpu_name()
+
+
+_KEEP: list = []
+
+
+@functools.cache
+def load_openmp() -> str:
+    """Load libgomp into the process (once) so generated code can call ``GOMP_parallel``.
+
+    Returns the path loaded; raises ``CodegenError`` when no libgomp is found.
+    """
+    candidates = []
+    found = ctypes.util.find_library("gomp")
+    if found:
+        candidates.append(found)
+    candidates += ["libgomp.so.1"] + sorted(glob.glob("/usr/lib/gcc/*/*/libgomp.so"))
+    for path in candidates:
+        try:
+            # ctypes holds its own reference and never closes it: LLVM dlcloses the libraries it
+            # loaded when the process exits, which would unmap libgomp under its (spinning) threads
+            _KEEP.append(ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL))
+            llvm.load_library_permanently(path)
+            return path
+        except (OSError, RuntimeError):
+            continue
+    raise CodegenError("parallel loops need the OpenMP runtime (libgomp.so.1), which was not found; "
+                       "install the system compiler's libgomp (e.g. apt-get install libgomp1) "
+                       "or schedule the loop as serial")
+
+
+def default_num_threads() -> int:
+    """Threads for parallel loops: ``$WORKBENCH_NUM_THREADS`` if set, else ``os.cpu_count()``."""
+    env = os.environ.get("WORKBENCH_NUM_THREADS")
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise CodegenError(f"WORKBENCH_NUM_THREADS must be a positive integer, got {env!r}") from None
+        if n > 0:
+            return n
+        raise CodegenError(f"WORKBENCH_NUM_THREADS must be a positive integer, got {env!r}")
+    return os.cpu_count() or 1
+
+
+class JitModule:
+    """An optimised LLVM module living in its own MCJIT engine (keep this alive while calling)."""
+
+    def __init__(self, ir_text: str, opt_level: int = 3):
+        t0 = time.perf_counter()
+        tm = host_target_machine()
+        try:
+            mod = llvm.parse_assembly(ir_text)
+            mod.verify()
+        except RuntimeError as e:
+            raise CodegenError(f"generated LLVM IR is invalid (a codegen bug): {e}") from None
+        t1 = time.perf_counter()
+        pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
+        pb = llvm.create_pass_builder(tm, pto)
+        pb.getModulePassManager().run(mod, pb)
+        t2 = time.perf_counter()
+        self.optimized_ir = str(mod)
+        self.engine = llvm.create_mcjit_compiler(mod, _new_target_machine())
+        self.engine.finalize_object()
+        t3 = time.perf_counter()
+        self.module = mod
+        self.timings = {"parse": t1 - t0, "optimize": t2 - t1, "jit": t3 - t2}
+
+    def function_address(self, name: str) -> int:
+        addr = self.engine.get_function_address(name)
+        if not addr:
+            raise CodegenError(f"function {name!r} not found in the compiled module")
+        return addr
+
+    def global_address(self, name: str) -> int:
+        return self.engine.get_global_value_address(name)
+
+
+def emit_assembly(ir_text: str) -> str:
+    """Host assembly for LLVM IR text (re-parsed, so the JIT's module is untouched)."""
+    mod = llvm.parse_assembly(ir_text)
+    return host_target_machine().emit_assembly(mod)
