@@ -65,3 +65,10 @@ def _eval(e, env):
     ops = {E.Add: lambda a, b: a + b, E.Sub: lambda a, b: a - b, E.Mul: lambda a, b: a * b,
            E.FloorDiv: lambda a, b: a // b, E.FloorMod: lambda a, b: a % b, E.Min: min, E.Max: max}
     return ops[type(e)](_eval(e.a, env), _eval(e.b, env))
+
+
+def test_int_division_fold_is_exact_and_truncates():
+    from workbench.tir.expr import Div
+    assert simplify(Div(IntImm(10 ** 17 + 3), IntImm(3), "int64")).value == (10 ** 17 + 3) // 3
+    assert simplify(Div(IntImm(-7), IntImm(2), "int64")).value == -3
+    assert simplify(Div(IntImm(7), IntImm(-2), "int64")).value == -3

@@ -78,8 +78,9 @@ class Simplifier(Mutator):
         if b == 1:
             return x.a
         if a is not None and b is not None and b != 0:
-            if _is_int(x):
-                return const(int(a / b) if a * b >= 0 else -(abs(a) // abs(b)), x.dtype)
+            if _is_int(x):  # C division rounds toward zero; exact for any int64
+                q = abs(a) // abs(b)
+                return const(q if (a >= 0) == (b > 0) else -q, x.dtype)
             return const(a / b, x.dtype)
         if _is_int(x) and b is not None and b > 0 and self.an.bound(x.a)[0] >= 0:
             return self.visit_FloorDiv(FloorDiv(x.a, x.b, x.dtype))  # same for non-negative a
