@@ -188,3 +188,35 @@ def test_lower_argument_errors():
         lower(s, [A, C])
     with pytest.raises(LoweringError, match="must be tensors"):
         lower(s, [A, B, "C"])
+
+
+def three_stage():
+    A = te.placeholder((16,), name="A")
+    B = te.compute((16,), lambda i: A[i] * 2.0, name="B")
+    k = te.reduce_axis((0, 4), name="k")
+    C = te.compute((16,), lambda i: te.sum(B[(i + k) % 16], axis=k), name="C")
+    D = te.compute((16,), lambda i: C[i] + 1.0, name="D")
+    return A, B, C, D
+
+
+def test_compute_at_cycle_is_rejected():
+    A, B, C, D = three_stage()
+    s = te.create_schedule(D.op)
+    s[C].compute_at(s[D], D.op.axis[0])
+    s[B].compute_at(s[C], C.op.axis[0])
+    # C reads B, so B's loops can never contain C
+    raises("does not read this stage", lambda: s[C].compute_at(s[B], B.op.axis[0]))
+
+
+def test_attached_stages_block_restructuring():
+    A, B, C, D = three_stage()
+    s = te.create_schedule(D.op)
+    s[B].compute_at(s[C], C.op.axis[0])
+    raises("attached", lambda: s.rfactor(C, C.op.reduce_axis[0]))
+    raises("before scheduling", lambda: s.cache_write(C, "local"))
+    raises("attached at this axis", lambda: s[C].split(C.op.axis[0], factor=4))
+    E = te.compute((16,), lambda i: B[i] * 3.0, name="E")
+    F = te.compute((16,), lambda i: E[i] + E[(i + 1) % 16], name="F")
+    s2 = te.create_schedule(F.op)
+    s2[B].compute_at(s2[E], E.op.axis[0])
+    raises("attached to this stage", lambda: s2[E].compute_inline())

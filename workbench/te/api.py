@@ -52,6 +52,7 @@ def _axis_names(fcompute, ndim: int) -> list:
         params = []
     if params and params[0].kind is inspect.Parameter.VAR_POSITIONAL:
         return [f"i{d}" for d in range(ndim)]
+    params = [p for p in params if p.default is inspect.Parameter.empty]  # lambda i, r=r: ... closures
     if len(params) != ndim:
         raise TypeCheckError(f"compute: the function takes {len(params)} indices but the shape has {ndim} dimensions")
     return [p.name for p in params]
