@@ -1,0 +1,8 @@
+"""Fixtures for operator tests: a seeded random generator."""
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
