@@ -126,3 +126,27 @@ def test_build_rejects_unknown_target():
     B = te.compute((4,), lambda i: A[i], name="B")
     with pytest.raises(CodegenError, match="unknown target 'cuda'"):
         wb.build(te.create_schedule(B.op), [A, B], target="cuda")
+
+
+@pytest.mark.parametrize("reducer,ref", [(te.min, np.min), (te.max, np.max)])
+@pytest.mark.parametrize("rk", [3, 5, 7, 17])
+def test_min_max_reduction_with_reduce_axis_outermost(reducer, ref, rk):
+    """Regression: a min reduction into fixed addresses, reduce loop outermost, lost its last
+    iteration under LLVM 22's vectorizer (znver5) when emitted with llvm.minnum."""
+    x = te.placeholder((rk, 4, 3), name="x")
+    k = te.reduce_axis((0, rk), name="k")
+    M = te.compute((4, 3), lambda a, b: reducer(x[k, a, b], axis=k), name="M")
+    s = te.create_schedule(M.op)
+    s[M].reorder(k, *M.op.axis)
+    xa = np.random.default_rng(rk).random((rk, 4, 3), dtype="float32")
+    (got,), _ = run([M], {x: xa}, s=s, args=[x, M])
+    np.testing.assert_array_equal(got, ref(xa, axis=0))
+
+
+def test_float_min_max_propagate_nan_like_numpy():
+    A = te.placeholder((6,), name="A")
+    B = te.compute((6,), lambda i: te.max(A[i], 0.0) + te.min(A[i], 1.0), name="B")
+    a = np.array([1, -1, np.nan, 0, np.inf, -np.inf], "float32")
+    (got,), _ = run([B], {A: a})
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(got, np.maximum(a, 0) + np.minimum(a, 1))

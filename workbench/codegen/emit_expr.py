@@ -171,7 +171,10 @@ class ExprEmitter(IntrinsicMixin):
     def _minmax(self, x, kind: str):
         a, b = self._operands(x)
         if dt.is_float(x.dtype):
-            name = "minnum" if kind == "min" else "maxnum"
+            # llvm.minimum/maximum propagate NaN like numpy's np.minimum/np.maximum. (minnum/maxnum
+            # ignore NaN, and LLVM 22's vectorizer drops the last iteration of a minnum reduction
+            # into an invariant address on znver5: found by tests/schedule/test_random_schedules.py)
+            name = "minimum" if kind == "min" else "maximum"
         elif dt.is_bool(x.dtype):
             return self.builder.and_(a, b) if kind == "min" else self.builder.or_(a, b)
         else:

@@ -106,7 +106,7 @@ class _Eval:
                 out = self.expr(body)
             else:
                 out = self.reduce(body, nd, total)
-        return np.ascontiguousarray(np.broadcast_to(out, op.shape)).astype(op.dtype)
+        return np.array(np.broadcast_to(out, op.shape), dtype=op.dtype, order="C")  # keeps 0-d shapes
 
     def reduce(self, r: Reduce, nd: int, total: int) -> np.ndarray:
         full = tuple(iv.extent for iv in r.axis)

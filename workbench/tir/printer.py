@@ -30,7 +30,7 @@ _names: _Names | None = None  # set while a whole function is printed
 
 
 def _idx(indices) -> str:
-    return ", ".join(_expr(i) for i in indices)
+    return ", ".join(_expr(i) for i in indices) if indices else "()"
 
 
 def _expr(x, parent_prec: int = 0, right: bool = False) -> str:
