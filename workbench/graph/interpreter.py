@@ -1,0 +1,70 @@
+"""A numpy interpreter for graph modules: the ground truth compiled models are checked against.
+
+Each op runs its numpy ``reference``; fused groups and other functions are
+called like any function. Inputs are checked against the parameters' types.
+
+>>> import numpy as np
+>>> from workbench.graph.expr import Var, Function, Module, call
+>>> from workbench.graph.types import TensorType
+>>> x = Var("x", TensorType((3,)))
+>>> run(Module(Function((x,), call("nn.relu", x))), x=np.array([-1, 0, 2], "float32"))
+array([0., 0., 2.], dtype=float32)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import RuntimeCallError, WorkbenchError
+from .expr import Call, Constant, Function, Module, Tuple, TupleGetItem, Var
+from .functor import post_order
+from .types import TensorType
+
+
+def check_inputs(fn: Function, inputs: dict) -> list:
+    """The arrays for ``fn``'s parameters, in order, checked for presence, shape and dtype."""
+    names = [p.name for p in fn.params]
+    unknown = set(inputs) - set(names)
+    if unknown:
+        raise RuntimeCallError(f"unknown input(s) {sorted(unknown)}; the model's inputs are {names}")
+    out = []
+    for p in fn.params:
+        if p.name not in inputs:
+            raise RuntimeCallError(f"missing input {p.name!r} ({p.type}); the model's inputs are {names}")
+        a = np.asarray(inputs[p.name])
+        t = p.type
+        if isinstance(t, TensorType) and (a.shape != t.shape or a.dtype.name != t.dtype):
+            raise RuntimeCallError(f"input {p.name!r} must be {t}, got {a.dtype.name}{list(a.shape)}")
+        out.append(a)
+    return out
+
+
+def eval_function(fn: Function, args: list):
+    """Evaluate ``fn`` on argument arrays; returns an array or a tuple of arrays."""
+    env = {id(p): a for p, a in zip(fn.params, args)}
+    for n in post_order(fn.body):
+        if id(n) in env:
+            continue
+        if isinstance(n, Constant):
+            env[id(n)] = n.data
+        elif isinstance(n, Var):
+            raise WorkbenchError(f"interpreter: free variable {n.name!r}")
+        elif isinstance(n, Tuple):
+            env[id(n)] = tuple(env[id(f)] for f in n.fields)
+        elif isinstance(n, TupleGetItem):
+            env[id(n)] = env[id(n.tuple_value)][n.index]
+        elif isinstance(n, Call):
+            vals = [env[id(a)] for a in n.args]
+            if isinstance(n.op, Function):
+                env[id(n)] = eval_function(n.op, vals)
+            else:
+                with np.errstate(all="ignore"):
+                    env[id(n)] = n.op.reference(*vals, **dict(n.attrs))
+        elif isinstance(n, Function):
+            continue
+    return env[id(fn.body)]
+
+
+def run(mod: Module, **inputs):
+    """Run ``mod["main"]`` on named numpy inputs; returns an array (or a tuple for several outputs)."""
+    fn = mod.main
+    return eval_function(fn, check_inputs(fn, inputs))

@@ -1,0 +1,46 @@
+"""The operator table: every graph op by name (see ``registry.Op`` for what an op declares).
+
+>>> get_op("nn.relu").pattern
+<OpPattern.ELEMWISE: 0>
+"""
+from __future__ import annotations
+
+import difflib
+
+from ...errors import TypeCheckError
+from .registry import Op, OpPattern
+
+_MODULES = ("elemwise", "broadcast", "nn", "transform", "reduce")
+
+
+def _collect() -> dict:
+    import importlib
+    table: dict = {}
+    for m in _MODULES:
+        try:
+            mod = importlib.import_module(f"{__name__}.{m}")
+        except ModuleNotFoundError as e:
+            if e.name == f"{__name__}.{m}":
+                continue
+            raise
+        for op in mod.OPS:
+            if op.name in table:
+                raise RuntimeError(f"op {op.name!r} is defined twice")
+            table[op.name] = op
+    return table
+
+
+OPS: dict = _collect()
+
+
+def get_op(name: str) -> Op:
+    """The operator called ``name``; a clear error (with close names) when there is none."""
+    op = OPS.get(name)
+    if op is None:
+        close = difflib.get_close_matches(name, OPS, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise TypeCheckError(f"unknown operator {name!r}{hint}")
+    return op
+
+
+__all__ = ["OPS", "Op", "OpPattern", "get_op"]
