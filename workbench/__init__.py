@@ -9,8 +9,9 @@ def main(A: float32[4], B: float32[4]):
     for i in range(4):
         B[i] = A[i] + 1.0
 """
-from . import errors, te, tir
+from . import errors, graph, te, tir
 from .build import build
+from .compile import compile
 from .errors import (CodegenError, LoweringError, RuntimeCallError, ScheduleError, TypeCheckError,
                      WorkbenchError)
 from .lower import lower

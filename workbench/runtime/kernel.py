@@ -101,6 +101,13 @@ class Kernel:
         """
         self._cfunc(*self._pointers(arrays))
 
+    def call_addresses(self, *addresses: int) -> None:
+        """Run on raw data addresses, with no checks: for executables that checked once when planning.
+
+        >>> k.call_addresses(a.ctypes.data, b.ctypes.data, c.ctypes.data)   # doctest: +SKIP
+        """
+        self._cfunc(*addresses)
+
     def time(self, *arrays, number: int | None = None, repeat: int = 5, min_repeat_ms: float = 20.0,
              warmup: int = 1) -> TimeResult:
         """Time the kernel: ``repeat`` figures, each the mean of ``number`` back-to-back runs.

@@ -1,0 +1,131 @@
+"""``wb.compile``: a graph module becomes an ``Executable`` (one kernel per fused group).
+
+>>> import numpy as np, workbench as wb
+>>> from workbench.graph.expr import Var, Function, Module, call
+>>> from workbench.graph.types import TensorType
+>>> x = Var("x", TensorType((4,)))
+>>> exe = wb.compile(Module(Function((x,), call("nn.relu", x))))
+>>> exe.run(x=np.array([-1, 2, -3, 4], "float32"))
+array([0., 2., 0., 4.], dtype=float32)
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .errors import CodegenError
+from .graph.expr import Call, Constant, Function, Module, Tuple, TupleGetItem, Var
+from .graph.functor import post_order
+from .graph.passes import PassContext, optimize
+from .graph.printer import function_str
+from .graph.to_te import default_schedule, group_to_te
+from .lower import lower
+from .runtime import build_kernel
+from .runtime.executable import Executable, SlotSpec, Step
+
+HEAVY = ("nn.conv2d", "nn.conv2d_transpose", "nn.dense", "nn.matmul")
+
+
+def _is_fused(fn: Function) -> bool:
+    return any(isinstance(n, Call) and isinstance(n.op, Function) for n in post_order(fn.body))
+
+
+def _flops(g) -> float | None:
+    """2 x multiply-adds of the anchor, for conv/dense/matmul groups."""
+    if g.anchor_op is None or g.anchor_op.name not in HEAVY:
+        return None
+    op = g.anchor.op
+    red = 1
+    for iv in getattr(op, "reduce_axis", ()):
+        red *= iv.extent
+    if red == 1:  # the anchor may be a copy stage after a reduction stage (e.g. bias folded in)
+        todo = list(op.input_tensors) if hasattr(op, "input_tensors") else []
+        for t in todo:
+            for iv in getattr(t.op, "reduce_axis", ()):
+                red *= iv.extent
+    return 2.0 * int(np.prod(g.anchor.shape)) * red
+
+
+class _Compiler:
+    def __init__(self, num_threads):
+        self.num_threads = num_threads
+        self.cache: dict = {}
+        self.slots: list = []
+        self.steps: list = []
+        self.consts: dict = {}
+        self.where: dict = {}  # node id -> slot index or list of slot indices (tuples)
+
+    def slot(self, shape, dtype, kind, name="") -> int:
+        self.slots.append(SlotSpec(tuple(shape), dtype, kind, name))
+        return len(self.slots) - 1
+
+    def kernel(self, fn: Function, index: int):
+        key = function_str(fn, "@g")
+        hit = self.cache.get(key)
+        if hit is None:
+            g = group_to_te(fn)
+            s = default_schedule(g)
+            name = f"{fn.name}_{len(self.cache)}"
+            try:
+                kernel = build_kernel(lower(s, g.inputs + g.outputs, name=name), num_threads=self.num_threads)
+            except Exception as e:  # name the group: the user sees which part of the model failed
+                raise CodegenError(f"compiling fused group {fn.name} ({', '.join(g.ops)}): {e}") from e
+            hit = self.cache[key] = (kernel, tuple(g.ops), _flops(g))
+        return hit
+
+    def value(self, n):
+        return self.where[id(n)]
+
+    def run(self, fn: Function) -> Executable:
+        for p in fn.params:
+            self.where[id(p)] = self.slot(p.type.shape, p.type.dtype, "input", p.name)
+        for n in post_order(fn.body):
+            if id(n) in self.where or isinstance(n, Function):
+                continue
+            if isinstance(n, Constant):
+                s = self.slot(n.data.shape, n.data.dtype.name, "const", n.name)
+                self.consts[s] = n.data
+                self.where[id(n)] = s
+            elif isinstance(n, Tuple):
+                self.where[id(n)] = [self.value(f) for f in n.fields]
+            elif isinstance(n, TupleGetItem):
+                self.where[id(n)] = self.value(n.tuple_value)[n.index]
+            elif isinstance(n, Call):
+                if not isinstance(n.op, Function):
+                    raise CodegenError(f"compile: operator {n.op.name} is not in a fused group; run fuse_ops first")
+                kernel, ops, flops = self.kernel(n.op, len(self.steps))
+                ins = []
+                for a in n.args:
+                    v = self.value(a)
+                    ins.extend(v if isinstance(v, list) else [v])
+                types = n.type.fields if hasattr(n.type, "fields") else (n.type,)
+                outs = [self.slot(t.shape, t.dtype, "temp") for t in types]
+                self.steps.append(Step(kernel.name, kernel, tuple(ins), tuple(outs), ops, flops))
+                self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
+            elif isinstance(n, Var):
+                raise CodegenError(f"compile: free variable {n.name}")
+        result = self.value(fn.body)
+        outputs = result if isinstance(result, list) else [result]
+        for s in outputs:
+            if self.slots[s].kind == "temp":
+                self.slots[s] = SlotSpec(self.slots[s].shape, self.slots[s].dtype, "output")
+        inputs = [self.where[id(p)] for p in fn.params]
+        return Executable(self.slots, self.steps, inputs, outputs, self.consts, isinstance(result, list))
+
+
+def compile(mod: Module, target: str = "llvm", ctx: PassContext | None = None,  # noqa: A001
+            num_threads: int | None = None) -> Executable:
+    """Optimize (unless already fused) and compile a graph module for this machine.
+
+    >>> exe = wb.compile(mod); out = exe.run(input=x); exe.profile(input=x)   # doctest: +SKIP
+    """
+    if target != "llvm":
+        raise CodegenError(f"compile: unknown target {target!r}; available: llvm")
+    t0 = time.perf_counter()
+    if not _is_fused(mod.main):
+        mod = optimize(mod, ctx)
+    exe = _Compiler(num_threads).run(mod.main)
+    exe.compile_time = time.perf_counter() - t0
+    exe.module = mod
+    return exe

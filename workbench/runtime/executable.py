@@ -1,0 +1,200 @@
+"""``Executable``: a compiled model, a list of kernel calls over planned buffers.
+
+The plan is data: slots (graph values) and steps (one kernel call each, reading
+and writing slots). Inputs are checked once per run; kernels are then called
+on raw addresses. Intermediate slots share storage when their lifetimes do not
+overlap (``plan_memory``). ``profile()`` times every step and reports its share
+of the total and its GFLOPS where the op has a known FLOP count.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import RuntimeCallError
+
+
+@dataclass(frozen=True)
+class SlotSpec:
+    """One value of the model: its shape and dtype, and where it lives."""
+    shape: tuple
+    dtype: str
+    kind: str              # "input", "const", "temp", "output"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One kernel call: inputs and outputs are slot indices."""
+    name: str
+    kernel: object
+    inputs: tuple
+    outputs: tuple
+    ops: tuple = ()
+    flops: float | None = None
+
+
+def plan_memory(slots: list, steps: list) -> tuple:
+    """Assign each temp slot a storage, reusing storages of the same dtype whose values are dead.
+
+    A step's outputs are placed before its inputs are freed, so a kernel never writes into
+    memory it is reading. Returns (slot -> storage index, storage sizes in bytes).
+    """
+    last_use: dict = {}
+    for k, st in enumerate(steps):
+        for s in st.outputs:
+            last_use.setdefault(s, k)  # an output nobody reads dies at once
+        for s in st.inputs:
+            last_use[s] = k
+    storage_of: dict = {}
+    sizes: list = []
+    dtypes: list = []
+    free: set = set()
+    for k, st in enumerate(steps):
+        for s in st.outputs:
+            spec = slots[s]
+            if spec.kind != "temp":
+                continue
+            need = int(np.prod(spec.shape, dtype=np.int64)) * np.dtype(spec.dtype).itemsize
+            fits = [i for i in free if dtypes[i] == spec.dtype]
+            # the smallest storage that is big enough, else the biggest (which then grows)
+            best = min(fits, key=lambda i: (sizes[i] < need, sizes[i] if sizes[i] >= need else -sizes[i]),
+                       default=None)
+            if best is None:
+                best = len(sizes)
+                sizes.append(need)
+                dtypes.append(spec.dtype)
+            else:
+                free.discard(best)
+                sizes[best] = max(sizes[best], need)
+            storage_of[s] = best
+        for s in set(st.inputs) | set(st.outputs):
+            if s in storage_of and last_use[s] == k:
+                free.add(storage_of[s])
+    return storage_of, sizes
+
+
+@dataclass
+class ProfileRow:
+    name: str
+    ops: tuple
+    seconds: float
+    share: float
+    gflops: float | None
+
+
+@dataclass
+class Profile:
+    """Per-kernel times of one model, slowest first."""
+    rows: list
+    total: float
+
+    def __repr__(self):
+        lines = [f"{'kernel':44s} {'time':>10s} {'share':>7s} {'GFLOPS':>8s}  ops"]
+        for r in self.rows:
+            g = f"{r.gflops:8.1f}" if r.gflops else f"{'':8s}"
+            lines.append(f"{r.name[:44]:44s} {r.seconds * 1e3:8.3f}ms {r.share * 100:6.1f}% {g}  {', '.join(r.ops)}")
+        lines.append(f"{'total':44s} {self.total * 1e3:8.3f}ms")
+        return "\n".join(lines)
+
+
+class Executable:
+    """A compiled model: call ``run(**inputs)``; look inside with ``steps``, ``profile()``."""
+
+    def __init__(self, slots: list, steps: list, inputs: list, outputs: list, consts: dict, tuple_output: bool,
+                 compile_time: float = 0.0):
+        self.slots, self.steps = slots, steps
+        self.input_slots, self.output_slots = inputs, outputs
+        self.tuple_output = tuple_output
+        self.compile_time = compile_time
+        self._consts = {s: np.ascontiguousarray(a) for s, a in consts.items()}
+        self.storage_of, sizes = plan_memory(slots, steps)
+        self._storage = [np.empty(max(n, 1), np.uint8) for n in sizes]
+        self._fixed = {s: a.ctypes.data for s, a in self._consts.items()}
+        for s, k in self.storage_of.items():
+            self._fixed[s] = self._storage[k].ctypes.data
+
+    @property
+    def input_names(self) -> list:
+        return [self.slots[s].name for s in self.input_slots]
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes of intermediate storage after reuse (weights and outputs not counted)."""
+        return sum(a.nbytes for a in self._storage)
+
+    def _bind(self, inputs: dict) -> tuple:
+        names = self.input_names
+        unknown = set(inputs) - set(names)
+        if unknown:
+            raise RuntimeCallError(f"unknown input(s) {sorted(unknown)}; the model's inputs are {names}")
+        addr = dict(self._fixed)
+        keep = []
+        for s in self.input_slots:
+            spec = self.slots[s]
+            if spec.name not in inputs:
+                raise RuntimeCallError(f"missing input {spec.name!r} ({spec.dtype}{list(spec.shape)}); "
+                                       f"the model's inputs are {names}")
+            a = inputs[spec.name]
+            if not isinstance(a, np.ndarray) or a.shape != tuple(spec.shape) or a.dtype.name != spec.dtype:
+                got = f"{a.dtype.name}{list(a.shape)}" if isinstance(a, np.ndarray) else type(a).__name__
+                raise RuntimeCallError(f"input {spec.name!r} must be a numpy array {spec.dtype}{list(spec.shape)}, "
+                                       f"got {got}")
+            a = np.ascontiguousarray(a)
+            keep.append(a)
+            addr[s] = a.ctypes.data
+        outs = {}
+        for s in self.output_slots:
+            if s in addr:  # an output that is an input or a constant
+                continue
+            spec = self.slots[s]
+            outs[s] = np.empty(spec.shape, spec.dtype)
+            addr[s] = outs[s].ctypes.data
+        return addr, outs, keep
+
+    def _result(self, addr, outs, keep):
+        vals = []
+        for s in self.output_slots:
+            if s in outs:
+                vals.append(outs[s])
+            else:
+                src = next((a for t, a in zip(self.input_slots, keep) if t == s), self._consts.get(s))
+                vals.append(np.array(src))
+        return tuple(vals) if self.tuple_output else vals[0]
+
+    def run(self, **inputs):
+        """Run the model on named numpy inputs; returns an array (a tuple for several outputs)."""
+        addr, outs, keep = self._bind(inputs)
+        for st in self.steps:
+            st.kernel.call_addresses(*[addr[s] for s in st.inputs + st.outputs])
+        return self._result(addr, outs, keep)
+
+    __call__ = run
+
+    def profile(self, repeat: int = 10, **inputs) -> Profile:
+        """Run ``repeat`` times timing each kernel; rows slowest first (median seconds per kernel)."""
+        addr, outs, keep = self._bind(inputs)
+        times = [[] for _ in self.steps]
+        clock = time.perf_counter
+        for st in self.steps:  # warm up
+            st.kernel.call_addresses(*[addr[s] for s in st.inputs + st.outputs])
+        for _ in range(repeat):
+            for k, st in enumerate(self.steps):
+                a = [addr[s] for s in st.inputs + st.outputs]
+                t0 = clock()
+                st.kernel.call_addresses(*a)
+                times[k].append(clock() - t0)
+        med = [statistics.median(t) for t in times]
+        total = sum(med)
+        rows = [ProfileRow(st.name, st.ops, m, m / total if total else 0.0,
+                           st.flops / m / 1e9 if st.flops and m else None)
+                for st, m in zip(self.steps, med)]
+        rows.sort(key=lambda r: -r.seconds)
+        return Profile(rows, total)
+
+    def __repr__(self):
+        return (f"<Executable: {len(self.steps)} kernels, inputs {self.input_names}, "
+                f"{self.memory_bytes / 2**20:.1f} MiB of intermediates, compiled in {self.compile_time:.2f} s>")
