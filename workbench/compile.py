@@ -20,6 +20,7 @@ from .graph.functor import post_order
 from .graph.passes import PassContext, optimize
 from .graph.printer import function_str
 from .graph.to_te import default_schedule, group_to_te
+from .graph.verify import verify
 from .lower import lower
 from .runtime import build_kernel
 from .runtime.executable import Executable, SlotSpec, Step
@@ -125,7 +126,7 @@ def compile(mod: Module, target: str = "llvm", ctx: PassContext | None = None,  
     t0 = time.perf_counter()
     if not _is_fused(mod.main):
         mod = optimize(mod, ctx)
-    exe = _Compiler(num_threads).run(mod.main)
+    exe = _Compiler(num_threads).run(verify(mod).main)
     exe.compile_time = time.perf_counter() - t0
     exe.module = mod
     return exe

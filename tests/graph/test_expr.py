@@ -60,3 +60,25 @@ def test_tuples():
     out = run(Module(Function((x,), Tuple((TupleGetItem(t, 1), TupleGetItem(t, 0))))), x=np.array([-1, 0, 1, 2], "float32"))
     np.testing.assert_allclose(out[0], [0, 0, 1, 2])
     np.testing.assert_allclose(out[1], np.exp([-1, 0, 1, 2]).astype("float32"), rtol=1e-6)
+
+
+def test_verify_lists_every_problem():
+    from workbench.graph import VerifyError, verify
+    from workbench.graph.expr import Call
+    x = Var("x", TensorType((2, 3)))
+    good = call("nn.relu", x)
+    assert verify(Module(Function((x,), good)))
+    stray = Var("z", TensorType((2, 3)))
+    bad = Call(good.op, (stray,), good.attrs, TensorType((3, 3)), "r")
+    with pytest.raises(VerifyError) as e:
+        verify(Module(Function((x,), bad)))
+    msg = str(e.value)
+    assert "variable %z is not a parameter" in msg and "typed float32[3, 3] but its op infers float32[2, 3]" in msg
+
+
+def test_ops_builder_namespace():
+    from workbench.graph import ops
+    x = ops.var("x", (1, 4))
+    y = ops.nn.relu(ops.add(x, ops.const(1.0)), name="r")
+    assert y.name == "r" and y.type == TensorType((1, 4))
+    assert ops.nn.relu.__doc__.startswith("nn.relu")

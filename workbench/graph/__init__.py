@@ -8,3 +8,5 @@ from .expr import Attrs, Call, Constant, Expr, Function, Module, Tuple, TupleGet
 from .interpreter import run
 from .structural import structural_equal
 from .types import TensorType, TupleType
+from .verify import VerifyError, verify
+from . import ops
