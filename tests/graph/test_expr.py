@@ -82,3 +82,11 @@ def test_ops_builder_namespace():
     y = ops.nn.relu(ops.add(x, ops.const(1.0)), name="r")
     assert y.name == "r" and y.type == TensorType((1, 4))
     assert ops.nn.relu.__doc__.startswith("nn.relu")
+
+
+def test_structural_hash_agrees_with_equality():
+    from workbench.graph import structural_hash
+    assert structural_hash(small()) == structural_hash(small())
+    x = Var("input", TensorType((2, 3)))
+    other = Module(Function((x,), call("multiply", call("nn.relu", x), const(2.0))))
+    assert structural_hash(small()) != structural_hash(other)

@@ -6,7 +6,7 @@
 """
 from .expr import Attrs, Call, Constant, Expr, Function, Module, Tuple, TupleGetItem, Var, call, call_function, const
 from .interpreter import run
-from .structural import structural_equal
+from .structural import structural_equal, structural_hash
 from .types import TensorType, TupleType
 from .verify import VerifyError, verify
 from . import ops

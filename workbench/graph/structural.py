@@ -69,3 +69,44 @@ class _Eq:
                 self.vmap[id(p)] = q
             return self.eq(a.body, b.body)
         return a is b
+
+
+def structural_hash(e) -> int:
+    """A hash equal for structurally equal graphs (parameters by position, constants by value).
+
+    >>> structural_hash(mod.main) == structural_hash(copy_of_mod.main)   # doctest: +SKIP
+    True
+    """
+    import hashlib
+
+    from .functor import post_order
+    if isinstance(e, Module):
+        return hash(tuple((k, structural_hash(f)) for k, f in sorted(e.functions.items())))
+    key: dict = {}
+    params: dict = {}
+
+    def visit(n):
+        if id(n) in key:
+            return key[id(n)]
+        if isinstance(n, Var):
+            k = ("var", params.setdefault(id(n), len(params)), n.type)
+        elif isinstance(n, Constant):
+            k = ("const", n.data.dtype.str, n.data.shape, hashlib.sha1(n.data.tobytes()).hexdigest())
+        elif isinstance(n, Call):
+            op = ("fn", visit(n.op)) if isinstance(n.op, Function) else n.op.name
+            k = ("call", op, n.attrs, tuple(visit(a) for a in n.args))
+        elif isinstance(n, Tuple):
+            k = ("tuple", tuple(visit(f) for f in n.fields))
+        elif isinstance(n, TupleGetItem):
+            k = ("get", visit(n.tuple_value), n.index)
+        elif isinstance(n, Function):
+            for p in n.params:
+                params.setdefault(id(p), len(params))
+            k = ("fn", tuple(p.type for p in n.params), tuple(sorted(n.attrs.items())), visit(n.body))
+        else:
+            k = ("other", id(n))
+        key[id(n)] = hash(k)
+        return key[id(n)]
+    for n in post_order(e):  # iterative warm-up keeps recursion shallow on deep graphs
+        visit(n)
+    return visit(e)

@@ -70,8 +70,6 @@ class _Graph:
                 lca = self._lca(lca, u, ipdom, depth)
                 if lca is None:
                     break
-            if lca is not None and k != self.out and self.out in us and lca != self.out:
-                lca = None
             ipdom[k] = lca
             depth[k] = depth[lca] + 1 if lca is not None else 0
         return ipdom
