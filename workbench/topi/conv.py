@@ -145,3 +145,64 @@ def conv2d_nhwc(data: Tensor, kernel: Tensor, stride=1, padding=0, dilation=1, g
         return te.sum(multiply_as(a, kernel[ry, rx, rc, f], out_dtype), axis=[ry, rx, rc])
 
     return te.compute((N, OH, OW, F), body, name=name)
+
+
+def conv2d_transpose_nchw(data: Tensor, kernel: Tensor, stride=1, padding=0, dilation=1, groups: int = 1,
+                          output_padding=0, out_dtype: str | None = None, name: str = "conv2d_transpose") -> Tensor:
+    """Transposed convolution of ``data[N, C, H, W]`` with ``kernel[C, F/groups, KH, KW]`` (ONNX ConvTranspose).
+
+    The output is ``[N, F, OH, OW]`` with ``OH = (H - 1) * sh + dh * (KH - 1) + 1 + output_padding_h - top - bottom``.
+    Written as a stage ``{name}_dilate`` (the input spread ``stride`` apart and padded so that
+    every tap is in range) and a stride-1 convolution with the flipped kernel::
+
+        out[n, f, y, x] = sum(dilate[n, g*C/G + rc, y + ry*dh, x + rx*dw] * kernel[g*C/G + rc, f % (F/G), KH-1-ry, KW-1-rx])
+
+    >>> x = te.placeholder((1, 4, 5, 5), name="x"); w = te.placeholder((4, 3, 3, 3), name="w")
+    >>> y = conv2d_transpose_nchw(x, w, stride=2, padding=1, output_padding=1)   # [1, 3, 10, 10]
+    """
+    op = name
+    check_tensor(op, data, "data")
+    check_tensor(op, kernel, "kernel")
+    check_rank(op, data, 4, "data", "NCHW")
+    check_rank(op, kernel, 4, "kernel", "C, F/groups, KH, KW")
+    (sh, sw), (pt, pl, pb, pr), (dh, dw) = _conv_args(op, stride, padding, dilation)
+    oph, opw = int_tuple(op, output_padding, 2, "output_padding")
+    N, C, H, W = data.shape
+    CK, FG, KH, KW = kernel.shape
+    if not isinstance(groups, int) or groups <= 0 or C % groups:
+        fail(op, f"groups={groups!r} must be a positive int dividing the input channels of data {list(data.shape)}")
+    if CK != C:
+        fail(op, f"channel mismatch: data {list(data.shape)} has {C} channels but kernel {list(kernel.shape)} "
+                 f"has {CK} (the kernel is [C, F/groups, KH, KW])")
+    if not (0 <= oph < max(sh, dh) and 0 <= opw < max(sw, dw)):
+        fail(op, f"output_padding {[oph, opw]} must be smaller than the stride or the dilation")
+    OH = (H - 1) * sh + dh * (KH - 1) + 1 + oph - pt - pb
+    OW = (W - 1) * sw + dw * (KW - 1) + 1 + opw - pl - pr
+    if OH <= 0 or OW <= 0:
+        fail(op, f"padding {[pt, pl, pb, pr]} leaves no output for data {list(data.shape)} and "
+                 f"kernel {list(kernel.shape)}")
+    F, CG = FG * groups, C // groups
+    top, left = dh * (KH - 1) - pt, dw * (KW - 1) - pl  # where input row 0 lands in the dilated stage (may be < 0)
+
+    def spread(n, c, i, j):
+        y, x = i - top, j - left
+        inside = (y >= 0) & (y < (H - 1) * sh + 1) & (x >= 0) & (x < (W - 1) * sw + 1)
+        if sh > 1:
+            inside = inside & (y % sh == 0)
+        if sw > 1:
+            inside = inside & (x % sw == 0)
+        return te.if_then_else(inside, data[n, c, y // sh if sh > 1 else y, x // sw if sw > 1 else x],
+                               te.const(0, data.dtype))
+
+    dilated = te.compute((N, C, OH + dh * (KH - 1), OW + dw * (KW - 1)), spread, name=f"{name}_dilate")
+    rc = te.reduce_axis((0, CG), name="rc")
+    ry = te.reduce_axis((0, KH), name="ry")
+    rx = te.reduce_axis((0, KW), name="rx")
+
+    def body(n, f, oh, ow):
+        c = rc if groups == 1 else (f // FG) * CG + rc
+        fk = f if groups == 1 else f % FG
+        a = dilated[n, c, oh + ry * dh, ow + rx * dw]
+        return te.sum(multiply_as(a, kernel[c, fk, KH - 1 - ry, KW - 1 - rx], out_dtype), axis=[rc, ry, rx])
+
+    return te.compute((N, F, OH, OW), body, name=name)

@@ -97,3 +97,45 @@ def mean(x: Tensor, axis=None, keepdims: bool = False, name: str = "mean") -> Te
     count = _prod(x.shape[d] for d in normalize_axes("mean", axis, x.ndim, x.shape))
     total = reduce("sum", x, axis, keepdims, acc, f"{name}_sum")
     return te.compute(total.shape, lambda *idx: total[idx] / te.const(count, acc), name=name)
+
+
+def _arg_reduce(op: str, x: Tensor, axis: int, keepdims: bool, select_last_index: bool, name: str) -> Tensor:
+    from ._util import normalize_axis
+    check_tensor(op, x)
+    axis = normalize_axis(op, axis, x.ndim, x.shape)
+    n = x.shape[axis]
+    best = reduce("max" if op == "argmax" else "min", x, axis, True, None, f"{name}_{op[3:]}")
+    k = te.reduce_axis((0, n), name="k")
+    out_shape = x.shape[:axis] + ((1,) if keepdims else ()) + x.shape[axis + 1:]
+
+    def body(*idx):
+        outer, inner = idx[:axis], idx[axis + 1:] if keepdims else idx[axis:]
+        v = x[outer + (k,) + inner]
+        hit = v == best[outer + (0,) + inner]
+        if dt.is_float(x.dtype):
+            hit = hit | (v != v)  # a NaN wins (the extreme is then NaN too), as in numpy
+        if select_last_index:
+            return te.max(te.if_then_else(hit, k, te.const(-1)), axis=k)
+        return te.min(te.if_then_else(hit, k, te.const(n)), axis=k)
+
+    return te.compute(out_shape, body, name=name)
+
+
+def argmax(x: Tensor, axis: int = 0, keepdims: bool = True, select_last_index: bool = False,
+           name: str = "argmax") -> Tensor:
+    """The int64 position of the maximum along ``axis`` (the first one, or the last with ``select_last_index``).
+
+    Two stages: the maximum ``{name}_max`` (kept dimensions), then the smallest index holding it.
+
+    >>> i = argmax(te.placeholder((4, 5), name="x"), axis=1, keepdims=False)   # [4], int64
+    """
+    return _arg_reduce("argmax", x, axis, keepdims, select_last_index, name)
+
+
+def argmin(x: Tensor, axis: int = 0, keepdims: bool = True, select_last_index: bool = False,
+           name: str = "argmin") -> Tensor:
+    """The int64 position of the minimum along ``axis`` (as ``argmax``).
+
+    >>> i = argmin(te.placeholder((4, 5), name="x"), axis=0)   # [1, 5], int64
+    """
+    return _arg_reduce("argmin", x, axis, keepdims, select_last_index, name)
