@@ -30,7 +30,27 @@ def _collect() -> dict:
     return table
 
 
-OPS: dict = _collect()
+def _default_schedules() -> dict:
+    """Which default schedule each anchor op uses (others: the generic injective/reduce ones)."""
+    from . import schedules as sch
+    table = {"nn.conv2d": sch.schedule_conv2d, "nn.dense": sch.schedule_dense, "nn.matmul": sch.schedule_dense,
+             "nn.softmax": sch.schedule_softmax, "nn.log_softmax": sch.schedule_softmax,
+             "nn.layer_norm": sch.schedule_layer_norm}
+    for name in ("nn.max_pool2d", "nn.avg_pool2d", "nn.global_avg_pool2d", "nn.global_max_pool2d"):
+        table[name] = sch.schedule_pool
+    for name in ("sum", "mean", "max", "min", "prod"):
+        table[name] = sch.schedule_reduce
+    return table
+
+
+def _with_schedules(table: dict) -> dict:
+    import dataclasses
+    fns = _default_schedules()
+    return {k: dataclasses.replace(op, schedule=fns[k]) if k in fns and op.schedule is None else op
+            for k, op in table.items()}
+
+
+OPS: dict = _with_schedules(_collect())
 
 
 def get_op(name: str) -> Op:

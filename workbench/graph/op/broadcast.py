@@ -13,7 +13,7 @@ from ... import te, topi
 from ...tir import dtype as dt
 from ..types import TensorType
 from .registry import Op, OpPattern
-from .rules import broadcast, broadcast_shapes, fail, require_bool, require_numeric, tensors
+from .rules import broadcast, broadcast_shapes, check_attr_names, fail, require_bool, require_numeric, tensors
 
 
 def _rule(name, out_dtype=None, require=require_numeric):
@@ -36,6 +36,11 @@ def _binary(name, ref, compute, doc, out_dtype=None, require=require_numeric):
         with np.errstate(all="ignore"):
             return np.asarray(ref(a, b)).astype(out_dtype or a.dtype, copy=False)
     return Op(name, _rule(name, out_dtype, require), OpPattern.BROADCAST, reference, compute, doc=doc)
+
+
+def _t(fn):
+    """A topi binary op as a compute taking exactly two tensors."""
+    return lambda a, b: fn(a, b)
 
 
 def _map(name, fn):
@@ -77,6 +82,17 @@ def _floor_mod_ref(a, b):
     return np.mod(a, np.where(b == 0, 1, b))
 
 
+def _floor_mod(a, b):
+    if not dt.is_float(a.dtype):
+        return topi.floor_mod(a, b)
+
+    def fn(x, y):
+        # a - b * floor(a / b), then moved into b's sign when rounding of a / b put it just outside
+        r = x - y * te.floor(x / y)
+        return te.if_then_else((r != 0.0) & ((r < 0.0) != (y < 0.0)), r + y, r)
+    return topi.broadcast.broadcast_map("floor_mod", fn, [a, b], "floor_mod")
+
+
 def _where_infer(types, attrs):
     c, x, y = tensors("where", types, 3)
     require_bool("where", c, "condition")
@@ -89,25 +105,25 @@ _eq = dict(out_dtype="bool", require=_any)
 _cmp = dict(out_dtype="bool")
 _logic = dict(out_dtype="bool", require=require_bool)
 
-OPS = [
-    _binary("add", np.add, topi.add, "a + b"),
-    _binary("subtract", np.subtract, topi.subtract, "a - b"),
-    _binary("multiply", np.multiply, topi.multiply, "a * b"),
-    _binary("divide", _divide_ref, topi.divide, "a / b (integers: truncated toward zero)"),
+OPS = check_attr_names([
+    _binary("add", np.add, _t(topi.add), "a + b"),
+    _binary("subtract", np.subtract, _t(topi.subtract), "a - b"),
+    _binary("multiply", np.multiply, _t(topi.multiply), "a * b"),
+    _binary("divide", _divide_ref, _t(topi.divide), "a / b (integers: truncated toward zero)"),
     _binary("power", _power_ref, _power, "a ** b"),
-    _binary("maximum", np.maximum, topi.maximum, "the larger of a and b (NaN wins)"),
-    _binary("minimum", np.minimum, topi.minimum, "the smaller of a and b (NaN wins)"),
-    _binary("floor_divide", _floor_divide_ref, topi.floor_divide, "floor(a / b)"),
-    _binary("floor_mod", _floor_mod_ref, topi.floor_mod, "a - floor(a / b) * b (the sign of b)"),
-    _binary("equal", np.equal, topi.equal, "a == b", **_eq),
-    _binary("not_equal", np.not_equal, topi.not_equal, "a != b", **_eq),
-    _binary("less", np.less, topi.less, "a < b", **_cmp),
-    _binary("less_equal", np.less_equal, topi.less_equal, "a <= b", **_cmp),
-    _binary("greater", np.greater, topi.greater, "a > b", **_cmp),
-    _binary("greater_equal", np.greater_equal, topi.greater_equal, "a >= b", **_cmp),
-    _binary("logical_and", np.logical_and, topi.logical_and, "a and b (bool)", **_logic),
-    _binary("logical_or", np.logical_or, topi.logical_or, "a or b (bool)", **_logic),
+    _binary("maximum", np.maximum, _t(topi.maximum), "the larger of a and b (NaN wins)"),
+    _binary("minimum", np.minimum, _t(topi.minimum), "the smaller of a and b (NaN wins)"),
+    _binary("floor_divide", _floor_divide_ref, _t(topi.floor_divide), "floor(a / b)"),
+    _binary("floor_mod", _floor_mod_ref, _floor_mod, "a - floor(a / b) * b (the sign of b)"),
+    _binary("equal", np.equal, _t(topi.equal), "a == b", **_eq),
+    _binary("not_equal", np.not_equal, _t(topi.not_equal), "a != b", **_eq),
+    _binary("less", np.less, _t(topi.less), "a < b", **_cmp),
+    _binary("less_equal", np.less_equal, _t(topi.less_equal), "a <= b", **_cmp),
+    _binary("greater", np.greater, _t(topi.greater), "a > b", **_cmp),
+    _binary("greater_equal", np.greater_equal, _t(topi.greater_equal), "a >= b", **_cmp),
+    _binary("logical_and", np.logical_and, _t(topi.logical_and), "a and b (bool)", **_logic),
+    _binary("logical_or", np.logical_or, _t(topi.logical_or), "a or b (bool)", **_logic),
     _binary("logical_xor", np.logical_xor, _map("logical_xor", lambda a, b: a != b), "a xor b (bool)", **_logic),
     Op("where", _where_infer, OpPattern.BROADCAST, lambda c, x, y: np.where(c, x, y).astype(x.dtype),
        lambda c, x, y: topi.where(c, x, y), doc="x where condition holds, else y (all three broadcast)"),
-]
+])

@@ -12,10 +12,10 @@ import numpy as np
 
 from ... import te, topi
 from ...tir import dtype as dt
-from .registry import Op, OpPattern
-from .rules import (choice_attr, fail, float_attr, require_bool, require_float, require_numeric, same_as_first,
-                    tensors)
 from ..types import TensorType
+from .registry import Op, OpPattern
+from .rules import (check_attr_names, choice_attr, fail, float_attr, require_bool, require_float, require_numeric,
+                    same_as_first, tensors)
 
 _erf = np.vectorize(math.erf, otypes=["float64"])
 
@@ -40,19 +40,14 @@ def _unary(name, ref, compute, doc, require=require_float, check_attrs=None, def
               attr_defaults=defaults or {})
 
 
-def _map(fn, name):
-    """A te compute applying ``fn`` to each element (topi's ``unary``)."""
-    return lambda x, **attrs: topi.unary(x, lambda v: fn(v, x.dtype, **attrs), name)
-
-
-def _gelu_ref(x, approximate="none"):
+def _gelu_ref(x, approximate):
     x64 = x.astype("float64")
     if approximate == "tanh":
         return 0.5 * x64 * (1 + np.tanh(math.sqrt(2 / math.pi) * (x64 + 0.044715 * x64 ** 3)))
     return 0.5 * x64 * (1 + _erf(x64 / math.sqrt(2)))
 
 
-def _gelu(x, approximate="none"):
+def _gelu(x, approximate):
     if approximate == "none":
         return topi.gelu(x)
     c = math.sqrt(2 / math.pi)
@@ -125,7 +120,7 @@ def _any(name, t):
     pass
 
 
-OPS = [
+OPS = check_attr_names([
     _unary("nn.relu", lambda x: np.maximum(x, 0), lambda x: topi.relu(x), "max(x, 0)", require_numeric),
     _unary("sigmoid", lambda x: 1 / (1 + np.exp(-x)), lambda x: topi.sigmoid(x), "1 / (1 + exp(-x))"),
     _unary("tanh", np.tanh, lambda x: topi.tanh(x), "hyperbolic tangent"),
@@ -163,4 +158,4 @@ OPS = [
     _unary("nn.dropout", lambda x, rate: x.copy(), lambda x, rate: _copy(x, "dropout"),
            "the identity at inference (rate is kept for display)", _any, check_attrs=_check_dropout,
            defaults={"rate": 0.5}),
-]
+])

@@ -15,7 +15,7 @@ from ... import te, topi
 from ...topi import numpy_ref
 from ..types import TensorType
 from .registry import Op, OpPattern
-from .rules import (arity, axes_attr, broadcast_shapes, fail, float_attr, int_attr, int_tuple, normalize_axis,
+from .rules import (broadcast_shapes, check_attr_names, fail, float_attr, int_attr, int_tuple, normalize_axis,
                     require_float, require_numeric, require_rank, same_dtype, tensors)
 
 # ------------------------------------------------------------------ convolution
@@ -385,7 +385,7 @@ _CONV = {"strides": (1, 1), "padding": (0, 0, 0, 0), "dilation": (1, 1), "groups
 _POOL = {"strides": (1, 1), "padding": (0, 0, 0, 0), "dilation": (1, 1), "ceil_mode": False}
 _HEAVY = OpPattern.OUT_ELEWISE_FUSABLE
 
-OPS = [
+OPS = check_attr_names([
     Op("nn.conv2d", _conv2d_infer, _HEAVY, _conv2d_ref, _conv2d,
        doc="2-D convolution, data NCHW, weight OIHW", attr_defaults=dict(_CONV)),
     Op("nn.conv2d_transpose", _conv2d_transpose_infer, _HEAVY, _conv2d_transpose_ref, _conv2d_transpose,
@@ -420,4 +420,4 @@ OPS = [
        attr_defaults={"axis": -1}),
     Op("nn.pad", _pad_infer, OpPattern.INJECTIVE, _pad_ref, _pad,
        doc="constant padding: pad_width (before, after) per dimension", attr_defaults={"pad_value": 0.0}),
-]
+])

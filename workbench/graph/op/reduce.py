@@ -10,7 +10,7 @@ import numpy as np
 from ... import topi
 from ..types import TensorType
 from .registry import Op, OpPattern
-from .rules import axes_attr, normalize_axis, require_float, require_numeric, tensors
+from .rules import axes_attr, check_attr_names, fail, normalize_axis, require_float, require_numeric, tensors
 
 
 def _reduce_infer(name, require):
@@ -43,7 +43,6 @@ def _arg_infer(name):
         (x,) = tensors(name, types, 1)
         require_numeric(name, x, "input")
         if x.ndim == 0:
-            from .rules import fail
             fail(name, f"input {x} must have at least one dimension")
         axis = normalize_axis(name, attrs["axis"], x.ndim)
         shape = x.shape[:axis] + ((1,) if attrs["keepdims"] else ()) + x.shape[axis + 1:]
@@ -67,7 +66,7 @@ def _arg(name, np_fn, topi_fn, doc):
               attr_defaults={"axis": 0, "keepdims": True, "select_last_index": False})
 
 
-OPS = [
+OPS = check_attr_names([
     _reduce("sum", np.sum, topi.sum, "the sum over axis"),
     _reduce("mean", np.mean, topi.mean, "the average over axis", require_float),
     _reduce("max", np.max, topi.max, "the maximum over axis"),
@@ -75,4 +74,4 @@ OPS = [
     _reduce("prod", np.prod, topi.prod, "the product over axis"),
     _arg("argmax", np.argmax, topi.argmax, "the int64 position of the maximum along axis"),
     _arg("argmin", np.argmin, topi.argmin, "the int64 position of the minimum along axis"),
-]
+])

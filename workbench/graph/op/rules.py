@@ -149,3 +149,45 @@ def axes_attr(name: str, axes, ndim: int, shape=None) -> tuple:
 
 def shape_str(shape) -> str:
     return str(list(shape))
+
+
+def _attr_names(compute, n_inputs: int) -> tuple | None:
+    """The attribute names ``compute`` takes after its ``n_inputs`` tensors (None: it takes any)."""
+    import inspect
+    params = list(inspect.signature(compute).parameters.values())
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        named = [p for p in params if p.kind is p.KEYWORD_ONLY]
+    else:
+        named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)][n_inputs:]
+    return tuple(p.name for p in named if p.default is p.empty)  # a defaulted ``name=`` is no attribute
+
+
+def check_attr_names(ops: list) -> list:
+    """``ops`` with type rules that also reject unknown attributes and name missing ones.
+
+    The attributes an op takes are the keyword parameters of its ``compute`` after the
+    tensor inputs, so a typo (``kernel_size=`` for ``pool_size=``) fails when the node is
+    built instead of deep inside the interpreter or the compiler.
+    """
+    from dataclasses import replace
+
+    def wrap(op):
+        def infer(types, attrs):
+            try:
+                out = op.infer(types, attrs)
+            except KeyError as e:
+                fail(op.name, f"needs the attribute {e.args[0]}")
+            names = _attr_names(op.compute, len(types))
+            if names is not None:
+                unknown = sorted(set(attrs) - set(names))
+                if unknown:
+                    takes = ", ".join(names) if names else "no attributes"
+                    fail(op.name, f"unknown attribute(s) {', '.join(unknown)}; it takes {takes}")
+                missing = [k for k in names if k not in attrs]
+                if missing:
+                    fail(op.name, f"needs the attribute(s) {', '.join(missing)}")
+            return out
+        return replace(op, infer=infer)
+    return [wrap(op) for op in ops]

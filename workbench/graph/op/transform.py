@@ -12,8 +12,8 @@ from ... import te, topi
 from ...topi import image
 from ..types import TensorType, TupleType
 from .registry import Op, OpPattern
-from .rules import (arity, axes_attr, choice_attr, fail, int_attr, int_tuple, is_int, normalize_axis, require_float,
-                    require_int, tensors)
+from .rules import (axes_attr, check_attr_names, choice_attr, fail, int_attr, int_tuple, is_int, normalize_axis,
+                    require_float, require_int, tensors)
 
 _INJ = OpPattern.INJECTIVE
 
@@ -316,16 +316,29 @@ def _source(out_size, in_size, mode):
     return np.zeros(out_size, "float32")
 
 
+def _nearest_index(out_size, in_size, mode, nearest_mode):
+    """Source pixels of nearest resizing, in exact integer arithmetic (as ``topi.image``)."""
+    x = np.arange(out_size, dtype="int64")
+    if mode == "asymmetric":
+        num, den = x * in_size, out_size
+    elif out_size == 1 and mode != "asymmetric":
+        num, den = x * 0, 1
+    elif mode == "align_corners":
+        num, den = x * (in_size - 1), out_size - 1
+    else:
+        num, den = (2 * x + 1) * in_size - out_size, 2 * out_size
+    i = {"floor": lambda: num // den, "ceil": lambda: -((-num) // den),
+         "round_prefer_floor": lambda: -((den - 2 * num) // (2 * den)),
+         "round_prefer_ceil": lambda: (2 * num + den) // (2 * den)}[nearest_mode]()
+    return np.clip(i, 0, in_size - 1)
+
+
 def _resize_ref(x, size, method, coordinate_transformation_mode, nearest_mode):
     _, _, h, w = x.shape
-    cy, cx = (_source(o, i, coordinate_transformation_mode) for o, i in zip(size, (h, w)))
     if method == "nearest":
-        rnd = {"round_prefer_floor": lambda c: np.ceil(c - np.float32(0.5)),
-               "round_prefer_ceil": lambda c: np.floor(c + np.float32(0.5)),
-               "floor": np.floor, "ceil": np.ceil}[nearest_mode]
-        iy = np.clip(rnd(cy).astype("int64"), 0, h - 1)
-        ix = np.clip(rnd(cx).astype("int64"), 0, w - 1)
+        iy, ix = (_nearest_index(o, i, coordinate_transformation_mode, nearest_mode) for o, i in zip(size, (h, w)))
         return x[:, :, iy[:, None], ix[None, :]]
+    cy, cx = (_source(o, i, coordinate_transformation_mode) for o, i in zip(size, (h, w)))
 
     def neighbours(c, n):
         c = np.clip(c, 0, n - 1)
@@ -347,7 +360,7 @@ def _resize(x, size, method, coordinate_transformation_mode, nearest_mode):
 
 _RESIZE = {"method": "nearest", "coordinate_transformation_mode": "half_pixel", "nearest_mode": "round_prefer_floor"}
 
-OPS = [
+OPS = check_attr_names([
     Op("reshape", _reshape_infer, _INJ, lambda x, newshape: x.reshape(newshape),
        lambda x, newshape: topi.reshape(x, newshape), doc="the elements in row-major order, in a new shape"),
     Op("transpose", _transpose_infer, _INJ,
@@ -376,4 +389,4 @@ OPS = [
     Op("tile", _tile_infer, _INJ, lambda x, reps: np.tile(x, reps), _tile, doc="repeat the whole tensor reps times"),
     Op("image.resize2d", _resize_infer, _INJ, _resize_ref, _resize,
        doc="resize NCHW images to size (nearest or linear, ONNX Resize)", attr_defaults=dict(_RESIZE)),
-]
+])

@@ -1,0 +1,44 @@
+"""The default schedule of 2-D pooling groups: max/avg pool2d (with pad) and the global pools.
+
+A windowed pool is a conv without channels to reduce: the output is cut into
+rows of up to 16 columns (the vector) and a few rows, computed in parallel; the
+window loops run outside the vector loop. The pad stage is stored once before
+the pool. Global pools are reductions over ``H, W`` and use ``schedule_reduce``.
+
+>>> from workbench import te, topi
+>>> x = te.placeholder((1, 8, 56, 56), name="x")
+>>> y = topi.max_pool2d(x, kernel=3, stride=2, padding=1)
+>>> s = schedule_pool([y], y)
+"""
+from __future__ import annotations
+
+from ....schedule import Schedule, create_schedule
+from ....te.tensor import ComputeOp, Tensor
+from .conv2d import tile_nchw
+from .generic import VECTOR, best_divisor, inline_injective, place_anchor, schedule_loop_nest, schedule_rest
+from .reduce import find_reduction, schedule_reduce
+
+
+def schedule_pool(outs: list, anchor: Tensor) -> Schedule:
+    """Schedule a group anchored by ``max_pool2d``/``avg_pool2d`` (NCHW) or a global pool.
+
+    >>> from workbench import te, topi
+    >>> x = te.placeholder((2, 4, 9, 9), name="x")
+    >>> y = topi.avg_pool2d(x, kernel=3, stride=2, padding=1)
+    >>> s = schedule_pool([y], y)
+    """
+    red = find_reduction(anchor, outs)
+    if red is None or red.ndim != 4 or red.shape[2:] == (1, 1) or len(red.op.reduce_axis) != 2:
+        return schedule_reduce(outs, anchor)
+    s = create_schedule([o.op for o in outs])
+    prologue = [t for t in red.op.input_tensors if isinstance(t.op, ComputeOp)]
+    inline_injective(s, keep=prologue + [red])
+    out, acc = place_anchor(s, outs, red)
+    _, _, OH, OW = red.shape
+    owb = OW if OW <= VECTOR else best_divisor(OW, 8, VECTOR) or VECTOR
+    ohb = best_divisor(OH, 1, 4) or 1
+    tile_nchw(s, out, acc, 1, ohb, owb)
+    for t in prologue:
+        schedule_loop_nest(s, t)
+    schedule_rest(s, done=[out, acc])
+    return s
