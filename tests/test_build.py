@@ -150,3 +150,14 @@ def test_float_min_max_propagate_nan_like_numpy():
     (got,), _ = run([B], {A: a})
     with np.errstate(invalid="ignore"):
         np.testing.assert_array_equal(got, np.maximum(a, 0) + np.minimum(a, 1))
+
+
+def test_float_division_is_exact_like_numpy():
+    """x / c must not become x * (1/c): floor/ceil of quotients must match numpy exactly."""
+    B = te.compute((8,), lambda i: te.ceil((te.cast(i, "float32") + 0.5) / te.const(1.75, "float32") - 1.0), name="B")
+    A = te.placeholder((2,), name="A")
+    D = te.compute((2,), lambda i: te.floor(A[i] / te.const(0.1, "float32")), name="D")
+    a = np.array([2.1, 0.3], "float32")
+    (b, d), (br, dr) = run([B, D], {A: a})
+    np.testing.assert_array_equal(b, br)
+    np.testing.assert_array_equal(d, np.floor(a / np.float32(0.1)))

@@ -21,7 +21,7 @@ from ..tir.expr import Add, Div, FloorDiv, FloorMod, IntImm, Load, Mul, cast
 from ..tir.functor import post_order_visit
 from ..tir.simplify import simplify
 from .intrinsics import IntrinsicMixin
-from .lltypes import FAST, I32, lanes_of, reg_type, type_suffix
+from .lltypes import EXACT_DIV, FAST, I32, lanes_of, reg_type, type_suffix
 
 
 def loads_and_divisions(x) -> tuple:
@@ -133,7 +133,7 @@ class ExprEmitter(IntrinsicMixin):
     def e_Div(self, x):
         a, b = self._operands(x)
         if dt.is_float(x.dtype):
-            return self.builder.fdiv(a, b, flags=FAST)
+            return self.builder.fdiv(a, b, flags=EXACT_DIV)
         b = self._safe_divisor(b)
         return self.builder.udiv(a, b) if dt.is_uint(x.dtype) or dt.is_bool(x.dtype) else self.builder.sdiv(a, b)
 
@@ -149,7 +149,7 @@ class ExprEmitter(IntrinsicMixin):
         a, b = self._operands(x)
         bl = self.builder
         if dt.is_float(x.dtype):
-            return self._call_llvm("floor", [bl.fdiv(a, b, flags=FAST)])
+            return self._call_llvm("floor", [bl.fdiv(a, b, flags=EXACT_DIV)])
         b = self._safe_divisor(b)
         if dt.is_uint(x.dtype) or dt.is_bool(x.dtype):
             return bl.udiv(a, b)
@@ -160,7 +160,7 @@ class ExprEmitter(IntrinsicMixin):
         a, b = self._operands(x)
         bl = self.builder
         if dt.is_float(x.dtype):
-            q = self._call_llvm("floor", [bl.fdiv(a, b, flags=FAST)])
+            q = self._call_llvm("floor", [bl.fdiv(a, b, flags=EXACT_DIV)])
             return bl.fsub(a, bl.fmul(b, q, flags=FAST), flags=FAST)
         b = self._safe_divisor(b)
         if dt.is_uint(x.dtype) or dt.is_bool(x.dtype):

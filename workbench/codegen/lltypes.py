@@ -6,6 +6,9 @@ from llvmlite import ir
 from ..tir import dtype as dt
 
 FAST = ("reassoc", "contract", "nsz", "arcp", "afn")  # no nnan/ninf: -inf and NaN compare correctly
+# Division stays exact (no arcp/reassoc): x / c as x * (1/c) changes floor/ceil of quotients
+# (resize coordinates, floor_divide) compared with numpy.
+EXACT_DIV = ("nsz",)
 I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 PTR = ir.PointerType()
 
