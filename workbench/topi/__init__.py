@@ -21,26 +21,27 @@ ops with numpy broadcasting), ``reduction``, ``transform`` (layout and indexing)
 from .broadcast import (add, broadcast_shape, broadcast_to, divide, equal, floor_divide, floor_mod, greater,
                         greater_equal, less, less_equal, logical_and, logical_or, maximum, minimum, multiply,
                         not_equal, power, subtract, where)
-from .conv import conv2d_nchw, conv2d_transpose_nchw, conv2d_nhwc, depthwise_conv2d_nchw, group_conv2d_nchw
+from .conv import (conv2d_nchw, conv2d_nhwc, conv2d_transpose_nchw, depthwise_conv2d_nchw,
+                   group_conv2d_nchw)
 from .elemwise import (abs, cast, clip, exp, gelu, hard_sigmoid, hard_swish, leaky_relu, log, logical_not,
                        neg, negative, reciprocal, relu, rsqrt, sigmoid, sqrt, tanh, unary)
+from .image import resize2d
 from .linalg import batch_matmul, dense, matmul
 from .norm import batch_norm_inference, layer_norm, log_softmax, softmax
 from .padding import pad
 from .pool import avg_pool2d, global_avg_pool2d, global_max_pool2d, max_pool2d
-from .image import resize2d
 from .reduction import argmax, argmin, max, mean, min, prod, sum
 from .transform import (concatenate, expand_dims, flatten, gather, reshape, slice, split, squeeze, strided_slice,
                         take, transpose)
 
 __all__ = [
-    "abs", "add", "argmax", "argmin", "avg_pool2d", "batch_matmul", "batch_norm_inference", "broadcast_shape", "broadcast_to", "cast",
-    "clip", "concatenate", "conv2d_nchw", "conv2d_nhwc", "conv2d_transpose_nchw", "dense", "depthwise_conv2d_nchw", "divide",
-    "equal", "exp", "expand_dims", "flatten", "floor_divide", "floor_mod", "gather", "gelu", "global_avg_pool2d",
-    "global_max_pool2d", "greater", "greater_equal", "group_conv2d_nchw", "hard_sigmoid", "hard_swish",
-    "layer_norm", "leaky_relu", "less", "less_equal", "log", "log_softmax", "logical_and", "logical_not",
-    "logical_or", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "multiply", "neg",
-    "negative", "not_equal", "pad", "power", "prod", "reciprocal", "relu", "reshape", "resize2d", "rsqrt", "sigmoid", "slice",
-    "softmax", "split", "sqrt", "squeeze", "strided_slice", "subtract", "sum", "take", "tanh", "transpose", "unary",
-    "where",
+    "abs", "add", "argmax", "argmin", "avg_pool2d", "batch_matmul", "batch_norm_inference", "broadcast_shape",
+    "broadcast_to", "cast", "clip", "concatenate", "conv2d_nchw", "conv2d_nhwc", "conv2d_transpose_nchw", "dense",
+    "depthwise_conv2d_nchw", "divide", "equal", "exp", "expand_dims", "flatten", "floor_divide", "floor_mod",
+    "gather", "gelu", "global_avg_pool2d", "global_max_pool2d", "greater", "greater_equal", "group_conv2d_nchw",
+    "hard_sigmoid", "hard_swish", "layer_norm", "leaky_relu", "less", "less_equal", "log", "log_softmax",
+    "logical_and", "logical_not", "logical_or", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum",
+    "multiply", "neg", "negative", "not_equal", "pad", "power", "prod", "reciprocal", "relu", "reshape", "resize2d",
+    "rsqrt", "sigmoid", "slice", "softmax", "split", "sqrt", "squeeze", "strided_slice", "subtract", "sum", "take",
+    "tanh", "transpose", "unary", "where",
 ]

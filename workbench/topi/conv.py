@@ -155,7 +155,8 @@ def conv2d_transpose_nchw(data: Tensor, kernel: Tensor, stride=1, padding=0, dil
     Written as a stage ``{name}_dilate`` (the input spread ``stride`` apart and padded so that
     every tap is in range) and a stride-1 convolution with the flipped kernel::
 
-        out[n, f, y, x] = sum(dilate[n, g*C/G + rc, y + ry*dh, x + rx*dw] * kernel[g*C/G + rc, f % (F/G), KH-1-ry, KW-1-rx])
+        out[n, f, y, x] = sum(dilate[n, g*C/G + rc, y + ry*dh, x + rx*dw]
+                              * kernel[g*C/G + rc, f % (F/G), KH-1-ry, KW-1-rx])
 
     >>> x = te.placeholder((1, 4, 5, 5), name="x"); w = te.placeholder((4, 3, 3, 3), name="w")
     >>> y = conv2d_transpose_nchw(x, w, stride=2, padding=1, output_padding=1)   # [1, 3, 10, 10]

@@ -1,9 +1,10 @@
 """Image operators: resizing NCHW tensors (ONNX Resize, nearest and linear).
 
-Each output pixel maps back to a source coordinate (``coordinate_transformation_mode``),
-computed in float32 as ONNX Runtime does; ``nearest`` rounds it to a source pixel
-(``nearest_mode``), ``linear`` blends the two neighbours along each axis, with the
-coordinate clamped into the input.
+Each output pixel maps back to a source coordinate (``coordinate_transformation_mode``).
+``nearest`` rounds it to a source pixel (``nearest_mode``) in exact integer arithmetic
+(the coordinate is a fraction, and ties such as 1.5 must not become 1.4999999);
+``linear`` blends the two neighbours along each axis in float32, with the coordinate
+clamped into the input.
 
 >>> from workbench import te, topi
 >>> x = te.placeholder((1, 3, 4, 4), name="x")
@@ -36,16 +37,29 @@ def source_coordinate(out_index, in_size: int, out_size: int, mode: str):
     return x * te.const((in_size - 1) / (out_size - 1), "float32")
 
 
-def _nearest(c, in_size: int, mode: str):
-    if mode == "round_prefer_floor":
-        i = te.ceil(c - 0.5)
-    elif mode == "round_prefer_ceil":
-        i = te.floor(c + 0.5)
-    elif mode == "floor":
-        i = te.floor(c)
-    else:
-        i = te.ceil(c)
-    return te.min(te.max(te.cast(i, "int64"), te.const(0)), te.const(in_size - 1))
+def source_fraction(out_index, in_size: int, out_size: int, mode: str):
+    """The source coordinate as an exact fraction ``(numerator expression, positive int denominator)``."""
+    if mode == "asymmetric":
+        return out_index * in_size, out_size
+    if mode == "align_corners" or out_size == 1:
+        if out_size == 1:
+            return te.const(0), 1
+        return out_index * (in_size - 1), out_size - 1
+    return (2 * out_index + 1) * in_size - out_size, 2 * out_size  # half_pixel, pytorch_half_pixel
+
+
+def _nearest(out_index, in_size: int, out_size: int, coordinate_mode: str, mode: str):
+    # integer arithmetic: exact where float division (and fast-math reciprocals) could land beside a tie
+    num, den = source_fraction(out_index, in_size, out_size, coordinate_mode)
+    if mode == "floor":
+        i = num // den
+    elif mode == "ceil":
+        i = -((-num) // den)
+    elif mode == "round_prefer_floor":  # ceil(c - 1/2)
+        i = -((den - 2 * num) // (2 * den))
+    else:  # round_prefer_ceil: floor(c + 1/2)
+        i = (2 * num + den) // (2 * den)
+    return te.min(te.max(i, te.const(0)), te.const(in_size - 1))
 
 
 def resize2d(data: Tensor, size, method: str = "nearest", coordinate_transformation_mode: str = "half_pixel",
@@ -67,8 +81,8 @@ def resize2d(data: Tensor, size, method: str = "nearest", coordinate_transformat
     mode = coordinate_transformation_mode
     if method == "nearest":
         def body(n, c, y, x):
-            iy = _nearest(source_coordinate(y, H, out_h, mode), H, nearest_mode)
-            ix = _nearest(source_coordinate(x, W, out_w, mode), W, nearest_mode)
+            iy = _nearest(y, H, out_h, mode, nearest_mode)
+            ix = _nearest(x, W, out_w, mode, nearest_mode)
             return data[n, c, iy, ix]
         return te.compute((N, C, out_h, out_w), body, name=name)
 
