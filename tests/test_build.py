@@ -161,3 +161,21 @@ def test_float_division_is_exact_like_numpy():
     (b, d), (br, dr) = run([B, D], {A: a})
     np.testing.assert_array_equal(b, br)
     np.testing.assert_array_equal(d, np.floor(a / np.float32(0.1)))
+
+
+@pytest.mark.parametrize("op", ["pow", "exp", "log", "sin", "cos", "tanh", "erf", "exp2", "log2", "log1p"])
+def test_scalar_float64_libm_calls_resolve(op):
+    """Regression: MCJIT resolved an unknown libm symbol (float64 pow) to address 0 and crashed."""
+    A = te.placeholder((3,), "float64", name="A")
+    fn = (lambda x: te.pow(x, x)) if op == "pow" else getattr(te, op)
+    B = te.compute((3,), lambda i: fn(A[i]), name="B")
+    (got,), (ref,) = run([B], {A: np.array([0.5, 1.0, 2.0])})
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+
+
+def test_pow_of_int_exponent_uses_compiler_runtime():
+    """LLVM rewrites pow(x, float(n)) to __powidf2 (libgcc): it must resolve, not crash."""
+    A = te.placeholder((3,), "int32", name="A")
+    B = te.compute((3,), lambda i: te.pow(te.cast(A[i], "float64"), te.cast(A[i], "float64")), name="B")
+    (got,), _ = run([B], {A: np.array([1, 2, 3], "int32")})
+    np.testing.assert_allclose(got, [1.0, 4.0, 27.0])

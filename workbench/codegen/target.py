@@ -22,6 +22,21 @@ llvm.initialize_native_target()
 llvm.initialize_native_asmprinter()
 
 
+def _load_runtime_libraries() -> None:
+    """Make the C math library (pow, exp, erf...) and the compiler's runtime builtins
+    (``__powidf2``: LLVM turns ``pow(x, float(int))`` into it) resolvable by the JIT. A symbol
+    MCJIT cannot find is silently resolved to address 0, and the kernel crashes when it calls it."""
+    for lib in ("m", "gcc_s"):
+        path = ctypes.util.find_library(lib) or f"lib{lib}.so.{6 if lib == 'm' else 1}"
+        try:
+            llvm.load_library_permanently(path)
+        except RuntimeError as e:
+            raise CodegenError(f"cannot load {path} for generated code: {e}") from None
+
+
+_load_runtime_libraries()
+
+
 def _new_target_machine():
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(cpu=llvm.get_host_cpu_name(),

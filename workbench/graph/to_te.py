@@ -67,6 +67,11 @@ def group_to_te(fn: Function) -> GroupTE:
             raise LoweringError(f"group {fn.name}: free variable {n.name}")
     out = env[id(fn.body)]
     outputs = list(out) if isinstance(out, (list, tuple)) else [out]
+    seen: set = set(map(id, inputs))
+    for k, t in enumerate(outputs):  # an output that is an input, or repeated, gets its own buffer
+        if id(t) in seen:
+            outputs[k] = te.compute(t.shape, lambda *i, t=t: t[i], name=f"copy{k}")
+        seen.add(id(outputs[k]))
     return GroupTE(inputs, outputs, anchor, anchor_op, ops)
 
 

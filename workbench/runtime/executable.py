@@ -110,7 +110,7 @@ class Executable:
         self.input_slots, self.output_slots = inputs, outputs
         self.tuple_output = tuple_output
         self.compile_time = compile_time
-        self._consts = {s: np.ascontiguousarray(a) for s, a in consts.items()}
+        self._consts = {s: np.require(a, requirements="C") for s, a in consts.items()}  # keeps 0-d shapes
         self.storage_of, sizes = plan_memory(slots, steps)
         self._storage = [np.empty(max(n, 1), np.uint8) for n in sizes]
         self._fixed = {s: a.ctypes.data for s, a in self._consts.items()}
@@ -143,7 +143,7 @@ class Executable:
                 got = f"{a.dtype.name}{list(a.shape)}" if isinstance(a, np.ndarray) else type(a).__name__
                 raise RuntimeCallError(f"input {spec.name!r} must be a numpy array {spec.dtype}{list(spec.shape)}, "
                                        f"got {got}")
-            a = np.ascontiguousarray(a)
+            a = np.require(a, requirements="C")  # (ascontiguousarray would make 0-d arrays 1-d)
             keep.append(a)
             addr[s] = a.ctypes.data
         outs = {}

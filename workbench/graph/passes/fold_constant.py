@@ -21,9 +21,9 @@ class _Fold(ExprMutator):
         with np.errstate(all="ignore"):
             out = e.op.reference(*[a.data for a in e.args], **dict(e.attrs))
         if isinstance(out, (tuple, list)):
-            return Tuple(tuple(Constant(np.ascontiguousarray(o)) for o in out))
+            return Tuple(tuple(Constant(np.require(o, requirements='C')) for o in out))
         name = e.name or next((a.name for a in e.args if a.name), "")
-        return Constant(np.ascontiguousarray(np.asarray(out, dtype=t.dtype).reshape(t.shape)), name)
+        return Constant(np.require(np.asarray(out, dtype=t.dtype).reshape(t.shape), requirements='C'), name)
 
     def visit_TupleGetItem(self, e):
         e = self.rebuild(e)

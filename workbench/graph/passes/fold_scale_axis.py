@@ -54,7 +54,7 @@ class _Fold(ExprMutator):
             return e
         w = a.args[1].data
         w2 = w * vec.reshape((-1,) + (1,) * (w.ndim - 1)).astype(w.dtype)
-        new_w = const(np.ascontiguousarray(w2), name=a.args[1].name)
+        new_w = const(np.require(w2, requirements='C'), name=a.args[1].name)
         return call(a.op.name, a.args[0], new_w, name=a.name, **dict(a.attrs))
 
 

@@ -131,6 +131,8 @@ def partition(body) -> _Graph:
             p = _pattern(n)
             if p is OpPattern.OPAQUE or g.ipdom[k] is None:
                 continue
+            if g.ipdom[k] == g.out and isinstance(g.nodes[g.out], Tuple):
+                continue  # the function's result tuple is glue, not a kernel: its fields stay separate
             dom = g.ipdom[k]
             if g.find(k) == g.find(dom) or g.size[g.find(k)] + g.size[g.find(dom)] > MAX_GROUP:
                 continue
