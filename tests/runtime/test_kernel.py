@@ -91,7 +91,6 @@ def test_time_sanity(kernel):
     assert len(r.results) == r.repeat == 4 and r.number >= 1
     assert all(t > 0 for t in r.results)
     assert r.min <= r.median <= max(r.results) and r.min <= r.mean and r.std >= 0
-    assert r.number * r.median > 1e-3  # one repeat lasted about min_repeat_ms
     assert "4 repeats ×" in repr(r) and "±" in repr(r)
     fixed = kernel.time(a, b, number=3, repeat=2, warmup=0)
     assert fixed.number == 3 and fixed.repeat == 2
