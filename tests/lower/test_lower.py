@@ -66,3 +66,21 @@ def test_auto_unroll_pragma():
     s = te.create_schedule(B.op)
     s[B].pragma(B.op.axis[0], "auto_unroll_max_step", 4)
     assert "for j in unrolled(4):" in str(lower(s, [A, B]))
+
+
+def test_data_dependent_index_reads_the_whole_producer():
+    """take: C[i] = B[ind[i]] with B attached inside C's loop must compute all of B there."""
+    import numpy as np
+    import workbench as wb
+    A = te.placeholder((10,), name="A")
+    ind = te.placeholder((4,), "int64", name="ind")
+    B = te.compute((10,), lambda i: A[i] * 2.0, name="B")
+    C = te.compute((4,), lambda i: B[ind[i]], name="C")
+    s = te.create_schedule(C.op)
+    s[B].compute_at(s[C], C.op.axis[0])
+    f = lower(s, [A, ind, C])
+    (alloc,) = nodes(f, Allocate)
+    assert alloc.buffer.shape == (10,)
+    a, ix, c = np.arange(10, dtype="float32"), np.array([9, 0, 3, 3]), np.zeros(4, "float32")
+    wb.build(s, [A, ind, C])(a, ix, c)
+    np.testing.assert_array_equal(c, a[ix] * 2)

@@ -59,6 +59,12 @@ class _ToTIR(Mutator):
         return Load(self.lw.buffer[st], idx, x.dtype)
 
 
+def _reads_tensor(e) -> bool:
+    found = []
+    post_order_visit(e, lambda n: found.append(n) if isinstance(n, ProducerLoad) else None)
+    return bool(found)
+
+
 def _and(conds):
     out = None
     for c in conds:
@@ -174,7 +180,10 @@ class Lowerer:
             vmap = {iv.var: e for iv, e in self.root_vals[c].items()}
             for ld in loads:
                 for d, i in enumerate(ld.indices):
-                    lo, hi = bounds.interval(simplify(substitute(i, vmap), self.an), relax, self.an)
+                    if _reads_tensor(i):  # a data-dependent index (take, gather): any element may be read
+                        lo, hi = const(0), const(st.op.axis[d].extent - 1)
+                    else:
+                        lo, hi = bounds.interval(simplify(substitute(i, vmap), self.an), relax, self.an)
                     acc[d] = bounds.union(acc[d], (lo, hi), self.an)
         mins, exts = [], []
         for d, iv in enumerate(st.op.axis):
