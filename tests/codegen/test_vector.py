@@ -29,19 +29,26 @@ def test_vectorized_add_uses_wide_registers():
 
 
 def test_contiguous_broadcast_and_strided_accesses():
-    """C[r, j] = A[r, j] * s[r] + B[j * 3] over a vectorized j inside a serial r."""
+    """C[r, j] = A[r, j] * s[r] + B[j * 3] + G[j * 5] over a vectorized j inside a serial r.
+
+    Stride 3 is one masked load of the span plus a shuffle; stride 5 is a gather. B holds exactly
+    the span (3 * (n - 1) + 1 elements): the wide load must not read past it."""
     rows, n = 5, 16
     A, C = Buffer("A", (rows, n), "float32"), Buffer("C", (rows, n), "float32")
-    S, B = Buffer("S", (rows,), "float32"), Buffer("B", (3 * n,), "float32")
+    S, B = Buffer("S", (rows,), "float32"), Buffer("B", (3 * (n - 1) + 1,), "float32")
+    G = Buffer("G", (5 * n,), "float32")
     r, j = Var("r"), Var("j")
-    body = For(r, const(0), const(rows), ForKind.SERIAL, vloop(j, n, Store(C, A[r, j] * S[r] + B[j * 3], (r, j))))
-    k = build_kernel(PrimFunc("mix", (A, S, B, C), body))
+    body = For(r, const(0), const(rows), ForKind.SERIAL,
+               vloop(j, n, Store(C, A[r, j] * S[r] + B[j * 3] + G[j * 5], (r, j))))
+    k = build_kernel(PrimFunc("mix", (A, S, B, G, C), body))
     unopt = k.source("llvm-unopt")
     assert "load <16 x float>" in unopt and "masked.gather" in unopt
-    a, s, b = (np.random.rand(*shape).astype("float32") for shape in ((rows, n), (rows,), (3 * n,)))
+    assert "masked.load.v48f32" in unopt and "shufflevector" in unopt
+    a, s, b, g = (np.random.rand(*shape).astype("float32")
+                  for shape in ((rows, n), (rows,), (3 * (n - 1) + 1,), (5 * n,)))
     c = np.zeros((rows, n), "float32")
-    k(a, s, b, c)
-    np.testing.assert_allclose(c, a * s[:, None] + b[::3][None, :], rtol=1e-6)
+    k(a, s, b, g, c)
+    np.testing.assert_allclose(c, a * s[:, None] + b[::3][None, :] + g[::5][None, :], rtol=1e-6)
 
 
 def test_scatter_store_and_transpose_tile():

@@ -6,6 +6,7 @@ by the coefficient of the loop variable in its flattened index:
 
 - 1: contiguous → one vector load/store;
 - 0 (and no other dependence): scalar load, broadcast where it meets a vector;
+- 2 to 4 (loads): one masked load of the span, then every c-th lane picked by a shuffle;
 - anything else: gather/scatter through a vector of pointers.
 
 Inside a ``Select`` or ``if`` whose condition differs per lane, accesses are
@@ -40,14 +41,21 @@ class VecLoop:
     base: ir.Value
 
 
+MAX_STRIDE = 4  # strides up to this load one wide vector and pick lanes, instead of a gather
+
+
 def access_kind(flat, var) -> str:
-    """``"contiguous"``, ``"broadcast"`` or ``"gather"`` for a flattened index and the vector variable."""
+    """``"contiguous"``, ``"broadcast"``, ``"strided"`` (a small constant stride) or ``"gather"``."""
     lin = linear(flat)
     for atom, _ in lin.terms.values():
         if atom is not var and var in free_vars(atom):
             return "gather"
     c = lin.coef(var)
-    return "contiguous" if c == 1 else "broadcast" if c == 0 else "gather"
+    return "contiguous" if c == 1 else "broadcast" if c == 0 else "strided" if 1 < c <= MAX_STRIDE else "gather"
+
+
+def stride_of(flat, var) -> int:
+    return linear(flat).coef(var)
 
 
 def why_not_vectorizable(s: For) -> str | None:
@@ -141,6 +149,19 @@ class VectorMixin:
             else:
                 v = self.intrinsic(f"llvm.masked.load.{type_suffix(vt)}.p0", vt,
                                    [p, align, self.mask, ir.Constant(vt, None)])
+            return self.from_mem(v, buf.dtype)
+        if kind == "strided" and self.mask is None:
+            # one load of the span the lanes cover (masked, so nothing past the last lane's element is
+            # read), then keep every c-th element: on x86 a load and a permute instead of a gather
+            c = stride_of(flat, self.vec.var)
+            span = (lanes - 1) * c + 1
+            wt = mem_type(buf.dtype, lanes * c)
+            p = self.element_ptr(buf, self._scalar_index_at_base(flat))
+            wide_mask = ir.Constant(ir.VectorType(I1, lanes * c), [int(j < span) for j in range(lanes * c)])
+            wide = self.intrinsic(f"llvm.masked.load.{type_suffix(wt)}.p0", wt,
+                                  [p, align, wide_mask, ir.Constant(wt, None)])
+            v = bl.shuffle_vector(wide, ir.Constant(wt, None), ir.Constant(ir.VectorType(I32, lanes),
+                                                                           [j * c for j in range(lanes)]))
             return self.from_mem(v, buf.dtype)
         ptrs = self._lane_pointers(buf, flat)
         v = self.intrinsic(f"llvm.masked.gather.{type_suffix(vt)}.{type_suffix(ptrs.type)}", vt,
