@@ -95,12 +95,16 @@ class _Compiler:
             elif isinstance(n, Call):
                 if not isinstance(n.op, Function):
                     raise CodegenError(f"compile: operator {n.op.name} is not in a fused group; run fuse_ops first")
+                types = n.type.fields if hasattr(n.type, "fields") else (n.type,)
+                if all(t.size == 0 for t in types):  # empty outputs: nothing to compute
+                    outs = [self.slot(t.shape, t.dtype, "temp") for t in types]
+                    self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
+                    continue
                 kernel, ops, flops = self.kernel(n.op, len(self.steps))
                 ins = []
                 for a in n.args:
                     v = self.value(a)
                     ins.extend(v if isinstance(v, list) else [v])
-                types = n.type.fields if hasattr(n.type, "fields") else (n.type,)
                 outs = [self.slot(t.shape, t.dtype, "temp") for t in types]
                 self.steps.append(Step(kernel.name, kernel, tuple(ins), tuple(outs), ops, flops))
                 self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
