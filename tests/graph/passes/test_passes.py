@@ -53,3 +53,48 @@ def test_disabled_pass_is_skipped():
     mod = Module(Function((x,), call("nn.relu", x)))
     out = optimize(mod, PassContext(disabled=("fuse_ops",)))
     assert out.main is mod.main
+
+
+def test_simplify_inference_batch_norm_and_dropout():
+    g, b, m, v = (np.array(x, "float32") for x in ([2.0, 4.0], [1.0, 0.0], [0.5, 1.0], [3.0, 15.0]))
+
+    def before():
+        x = Var("x", TensorType((1, 2, 3, 3)))
+        y = call("nn.batch_norm", x, const(g), const(b), const(m), const(v), epsilon=1.0)
+        return Module(Function((x,), call("nn.dropout", y, rate=0.5)))
+
+    def expected():
+        x = Var("x", TensorType((1, 2, 3, 3)))
+        scale = (g / np.sqrt(v + 1.0)).reshape(2, 1, 1)  # [1, 1]
+        shift = (b - m * scale.reshape(2)).reshape(2, 1, 1)  # [0.5, -1]
+        return Module(Function((x,), call("add", call("multiply", x, const(scale)), const(shift))))
+    assert structural_equal(simplify_inference(before()), expected())
+
+
+def test_fold_scale_axis_into_conv_weights():
+    w = np.arange(2 * 1 * 1 * 1, dtype="float32").reshape(2, 1, 1, 1) + 1
+    s = np.array([3.0, 5.0], "float32").reshape(2, 1, 1)
+
+    def before():
+        x = Var("x", TensorType((1, 1, 4, 4)))
+        return Module(Function((x,), call("multiply", call("nn.conv2d", x, const(w)), const(s))))
+
+    def expected():
+        x = Var("x", TensorType((1, 1, 4, 4)))
+        return Module(Function((x,), call("nn.conv2d", x, const(w * s.reshape(2, 1, 1, 1)))))
+    assert structural_equal(fold_scale_axis(before()), expected())
+
+
+def test_fold_scale_axis_keeps_a_conv_with_other_users():
+    x = Var("x", TensorType((1, 1, 4, 4)))
+    conv = call("nn.conv2d", x, const(np.ones((2, 1, 1, 1), "float32")))
+    mod = Module(Function((x,), call("add", call("multiply", conv, const(np.ones((2, 1, 1), "float32"))), conv)))
+    assert fold_scale_axis(mod).main is mod.main
+
+
+def test_dead_code_elimination_drops_unreferenced_functions():
+    from workbench.graph.passes import dead_code_elimination
+    x = Var("x", TensorType((3,)))
+    y = Var("y", TensorType((3,)))
+    mod = Module({"main": Function((x,), call("nn.relu", x)), "unused": Function((y,), call("exp", y))})
+    assert list(dead_code_elimination(mod).functions) == ["main"]
