@@ -29,7 +29,7 @@ test-all: setup
 	$(PY) -m pytest -q -m "" $(PYTEST_ARGS)
 
 bench: setup
-	@set -e; for f in benchmarks/*.py; do \
+	@set -e; for f in benchmarks/[!_]*.py; do \
 		[ -e "$$f" ] || { echo "no benchmarks/*.py found"; exit 1; }; \
 		echo "== $$f"; $(PY) "$$f"; \
 	done

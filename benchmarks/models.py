@@ -20,6 +20,8 @@ from workbench.runtime.blas_env import reexec_without_blas_overrides
 
 reexec_without_blas_overrides()
 
+from _timing import seconds  # noqa: E402  (benchmarks/_timing.py, beside this script)
+
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
@@ -38,15 +40,6 @@ def load_generate():
     spec.loader.exec_module(mod)
     return mod
 
-
-def seconds(fn, min_time: float = 0.3) -> float:
-    fn()
-    n, t0 = 0, time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        if time.perf_counter() - t0 >= min_time:
-            return (time.perf_counter() - t0) / n
 
 
 def main():

@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
 
 from workbench.runtime.blas_env import reexec_without_blas_overrides
 
 reexec_without_blas_overrides()
+
+from _timing import seconds  # noqa: E402  (benchmarks/_timing.py, beside this script)
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
@@ -122,16 +123,6 @@ def batch_matmul_case(ashape, bshape):
     return kernel, arrays + [np.zeros(y.shape, "float32")], sess, dict(zip("ab", arrays)), flops
 
 
-def seconds(fn, min_time=0.03) -> float:
-    fn()
-    n, t = 0, time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        el = time.perf_counter() - t
-        if el >= min_time:
-            return el / n
-
 
 def measure(name, kernel, arrays, sess, feeds, flops, rounds):
     kernel.num_threads = THREADS
@@ -141,7 +132,7 @@ def measure(name, kernel, arrays, sess, feeds, flops, rounds):
     ours, theirs = [], []
     for _ in range(rounds):
         ours.append(kernel.time(*arrays, repeat=3, min_repeat_ms=30).median)
-        theirs.append(seconds(lambda: sess.run(None, feeds)))
+        theirs.append(seconds(lambda: sess.run(None, feeds), min_time=0.03))
     t_ours, t_ort = statistics.median(ours), statistics.median(theirs)
     print(f"{name:28s} {t_ours * 1e3:9.3f} {t_ort * 1e3:9.3f} {t_ours / t_ort:7.2f} {min(ours) / min(theirs):7.2f} "
           f"{flops / t_ours / 1e9:8.1f}", flush=True)

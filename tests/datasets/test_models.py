@@ -8,7 +8,6 @@ Fast tests use small sizes; the default (full) sizes are marked slow.
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from collections import Counter
 from pathlib import Path

@@ -26,10 +26,12 @@ from ..graph.types import TensorType
 from .onnx_common import ONNX_DTYPES, Context, Node, OnnxImportError, Unsupported, onnx_dtype
 from .onnx_fold import fold_node, foldable
 from .onnx_ops_math import CONVERTERS as _MATH
+from .onnx_ops_einsum import CONVERTERS as _EINSUM
+from .onnx_ops_image import CONVERTERS as _IMAGE
 from .onnx_ops_nn import CONVERTERS as _NN
 from .onnx_ops_tensor import CONVERTERS as _TENSOR
 
-CONVERTERS = {**_MATH, **_NN, **_TENSOR}
+CONVERTERS = {**_MATH, **_NN, **_IMAGE, **_EINSUM, **_TENSOR}
 _ONNX_CODES = {v: k for k, v in ONNX_DTYPES.items()}
 
 

@@ -10,7 +10,6 @@ bottom::
 """
 from __future__ import annotations
 
-import numpy as np
 
 from .expr import Call, Constant, Function, Module, Tuple, TupleGetItem, Var
 from .functor import post_order

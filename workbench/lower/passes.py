@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..tir.analysis import linear
 from ..tir.expr import And, GE, GT, IntImm, LE, LT, PrimExpr, const
 from ..tir.functor import Mutator, free_vars, substitute
-from ..tir.stmt import Allocate, Evaluate, For, ForKind, IfThenElse, SeqStmt, Store
+from ..tir.stmt import Allocate, For, ForKind, IfThenElse, SeqStmt
 
 
 def _steps(s) -> float:

@@ -8,7 +8,7 @@ keep a non-dividing split inside its range.
 """
 from __future__ import annotations
 
-from ..tir.expr import PrimExpr, const
+from ..tir.expr import const
 from .stage import Fuse, Split
 
 

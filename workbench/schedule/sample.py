@@ -16,9 +16,9 @@ from __future__ import annotations
 import random as _random
 
 from ..errors import ScheduleError
-from ..te.tensor import ComputeOp, IterKind, PlaceholderOp, Reduce
+from ..te.tensor import ComputeOp, IterKind, Reduce
 from .schedule import Schedule, create_schedule
-from .stage import AttachKind, MAX_VECTOR_LANES
+from .stage import MAX_VECTOR_LANES
 
 PRIMITIVES = ("split", "split", "tile", "fuse", "reorder", "vectorize", "parallel", "unroll", "pragma",
               "compute_at", "compute_at", "compute_inline", "compute_root", "cache_read", "cache_write", "rfactor")

@@ -13,7 +13,7 @@ from ..te.tensor import ComputeOp, IterKind, IterVar, Operation, PlaceholderOp, 
 from ..tir.expr import Var, as_bool, select
 from ..tir.functor import Mutator, post_order_visit, substitute
 from . import iterspace
-from .stage import AttachKind, Fuse, Split, Stage
+from .stage import AttachKind, Split, Stage
 from .trace import Step, Trace
 
 

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from ..errors import ScheduleError
-from ..te.tensor import ComputeOp, IterKind, IterVar, PlaceholderOp, Reduce
+from ..te.tensor import IterKind, IterVar, PlaceholderOp, Reduce
 from ..tir.expr import Var
 from ..tir.stmt import ForKind
 from .trace import Step

@@ -8,7 +8,7 @@ Python numbers to constants of the other operand's dtype.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import TypeCheckError
 from . import dtype as dt

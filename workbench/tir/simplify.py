@@ -14,10 +14,10 @@ import numpy as np
 
 from . import dtype as dt
 from .analysis import Analyzer, Linear, linear, skey
-from .expr import (EQ, GE, GT, LE, LT, NE, Add, And, Call, Cast, Div, FloatImm, FloorDiv, FloorMod, IntImm,
-                   Max, Min, Mul, Not, Or, PrimExpr, Select, Sub, const)
+from .expr import (EQ, GE, GT, LE, LT, NE, Add, FloatImm, FloorDiv, FloorMod, IntImm,
+                   Max, Min, Mul, Sub, const)
 from .functor import Mutator, substitute
-from .stmt import Evaluate, For, IfThenElse, SeqStmt, seq
+from .stmt import Evaluate, For, IfThenElse, seq
 
 
 def _is_int(x) -> bool:

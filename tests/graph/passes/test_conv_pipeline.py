@@ -2,7 +2,7 @@
 import numpy as np
 
 import workbench as wb
-from workbench.graph import Call, Function, Module, ops, run, structural_equal
+from workbench.graph import Call, Function, Module, ops, run
 from workbench.graph.functor import post_order
 from workbench.graph.passes import fold_constant, fold_scale_axis, optimize, simplify_inference
 

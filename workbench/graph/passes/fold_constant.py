@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import Call, Constant, Function, Module, Tuple, TupleGetItem
+from ..expr import Constant, Function, Module, Tuple
 from ..functor import ExprMutator
 from .context import module_pass
 
