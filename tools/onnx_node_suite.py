@@ -39,6 +39,19 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GENERATOR = os.path.join(os.path.dirname(REPO), "shared", "tools", "gen_onnx_node_tests.py")
 
 
+def generate_suite(out_dir: str) -> None:
+    """Write the node tests (model + test data) into ``out_dir``: with ../shared/tools' script when it
+    is there, else with onnx's own data writer restricted to the node cases (what that script does)."""
+    if os.path.exists(GENERATOR):
+        subprocess.run([sys.executable, GENERATOR, out_dir], check=True, capture_output=True)
+        return
+    code = ("import argparse, onnx.backend.test.case.model as m, onnx.backend.test.case.node as n;"
+            "from onnx.backend.test import cmd_tools;"
+            "m.collect_testcases = lambda: n.collect_testcases(None);"
+            f"cmd_tools.generate_data(argparse.Namespace(output={out_dir!r}))")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
 # -- the worker: runs one test per request line, answers with one JSON line --------------------
 
 def _load_tensor(path):
@@ -294,9 +307,7 @@ def main(argv=None):
         p.error("DIR is required")
     node_dir = os.path.join(args.dir, "node")
     if args.generate and not glob.glob(os.path.join(node_dir, "*", "model.onnx")):
-        if not os.path.exists(GENERATOR):
-            p.error(f"cannot generate: {GENERATOR} does not exist")
-        subprocess.run([sys.executable, GENERATOR, args.dir], check=True)
+        generate_suite(args.dir)
     tests = sorted(os.path.dirname(m) for m in glob.glob(os.path.join(node_dir, "*", "model.onnx")))
     if args.filter:
         rx = re.compile(args.filter)
