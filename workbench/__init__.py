@@ -9,10 +9,10 @@ def main(A: float32[4], B: float32[4]):
     for i in range(4):
         B[i] = A[i] + 1.0
 """
-from . import errors, graph, te, tir
+from . import errors, graph, te, tir, tune
 from .build import build
 from .compile import compile
-from .errors import (CodegenError, LoweringError, RuntimeCallError, ScheduleError, TypeCheckError,
+from .errors import (CodegenError, LoweringError, RuntimeCallError, ScheduleError, TuningError, TypeCheckError,
                      WorkbenchError)
 from .lower import lower
 from .runtime import Kernel, TimeResult

@@ -27,3 +27,7 @@ class CodegenError(WorkbenchError):
 
 class RuntimeCallError(WorkbenchError, ValueError):
     """A compiled kernel was called with arguments that do not match its signature."""
+
+
+class TuningError(WorkbenchError):
+    """Tuning was misconfigured (a bad measurer option, an unknown template, an unusable records file)."""

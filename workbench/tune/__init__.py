@@ -1,0 +1,16 @@
+"""Tuning infrastructure shared by AutoTVM and Ansor: measurement, records, callbacks.
+
+- ``measure``: ``Measurer`` builds candidates in worker processes, runs each isolated
+  with a timeout, checks it against a ``Reference`` and times it (or on a dask cluster);
+- ``records``: the JSON-lines log of every measurement (append-only, resumable);
+- ``callbacks``: ``log_to_file``, ``progress_bar``, ``History`` for a tuner's batches;
+- ``features`` / ``cost_model``: loop-nest features and the xgboost cost model
+  (import them as ``workbench.tune.features`` / ``workbench.tune.cost_model``).
+"""
+from . import callbacks, measure, records
+from .callbacks import History, log_to_file, progress_bar
+from .measure import ErrorKind, MeasureResult, Measurer, Reference
+from .records import pick_best, task_key
+
+__all__ = ["ErrorKind", "History", "MeasureResult", "Measurer", "Reference", "callbacks", "log_to_file",
+           "measure", "pick_best", "progress_bar", "records", "task_key"]
