@@ -49,8 +49,10 @@ def _flops(g) -> float | None:
 
 
 class _Compiler:
-    def __init__(self, num_threads):
+    def __init__(self, num_threads, best=None):
         self.num_threads = num_threads
+        self.best = best  # autotvm.ApplyHistoryBest: tuned schedules for the groups it knows
+        self.tuned = 0
         self.cache: dict = {}
         self.slots: list = []
         self.steps: list = []
@@ -66,7 +68,9 @@ class _Compiler:
         hit = self.cache.get(key)
         if hit is None:
             g = group_to_te(fn)
-            s = default_schedule(g)
+            s = self.best.schedule_group(g) if self.best is not None else None
+            self.tuned += s is not None
+            s = s if s is not None else default_schedule(g)
             name = f"{fn.name}_{len(self.cache)}"
             try:
                 kernel = build_kernel(lower(s, g.inputs + g.outputs, name=name), num_threads=self.num_threads)
@@ -120,17 +124,26 @@ class _Compiler:
 
 
 def compile(mod: Module, target: str = "llvm", ctx: PassContext | None = None,  # noqa: A001
-            num_threads: int | None = None) -> Executable:
+            num_threads: int | None = None, records=None) -> Executable:
     """Optimize (unless already fused) and compile a graph module for this machine.
 
-    >>> exe = wb.compile(mod); out = exe.run(input=x); exe.profile(input=x)   # doctest: +SKIP
+    With ``records`` (a tuning records path, or ``autotvm.apply_history_best(path)``), fused groups
+    whose task was tuned use the best config found; the others use their default schedule.
+
+    >>> exe = wb.compile(mod, records="resnet.jsonl"); out = exe.run(input=x); exe.profile(input=x)   # doctest: +SKIP
     """
     if target != "llvm":
         raise CodegenError(f"compile: unknown target {target!r}; available: llvm")
     t0 = time.perf_counter()
     if not _is_fused(mod.main):
         mod = optimize(mod, ctx)
-    exe = _Compiler(num_threads).run(verify(mod).main)
+    best = None
+    if records is not None:
+        from .autotvm import ApplyHistoryBest, apply_history_best
+        best = records if isinstance(records, ApplyHistoryBest) else apply_history_best(records)
+    compiler = _Compiler(num_threads, best)
+    exe = compiler.run(verify(mod).main)
+    exe.tuned_kernels = compiler.tuned
     exe.compile_time = time.perf_counter() - t0
     exe.module = mod
     return exe

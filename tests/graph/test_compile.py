@@ -52,3 +52,45 @@ def test_profile_lists_every_kernel():
     prof = exe.profile(repeat=3, x=np.zeros((64, 33), "float32"))
     assert len(prof.rows) == len(exe.steps) and abs(sum(r.share for r in prof.rows) - 1) < 1e-6
     assert "total" in repr(prof)
+
+
+def _record(path, task, config):
+    from workbench.tune import records
+    from workbench.tune.measure import ErrorKind, MeasureResult
+    records.append(path, [records.make_row(task.name, task.args, config.to_json(),
+                                           MeasureResult((1e-3,), ErrorKind.NONE, timestamp=1.0))])
+
+
+def test_compile_with_records_uses_the_tuned_config(tmp_path):
+    from workbench import autotvm
+    from workbench.graph import ops
+    rng = np.random.default_rng(0)
+    x = ops.var("x", (8, 64))
+    w = ops.const(rng.normal(size=(32, 64)).astype("float32"), name="w")
+    mod = Module(Function((x,), ops.nn.relu(ops.nn.dense(x, w))))
+    ((task, weight),) = autotvm.extract_tasks(mod)
+    assert task.name == "dense" and weight == 1
+    config = task.space.get(len(task.space) // 3)
+    _record(tmp_path / "t.jsonl", task, config)
+    exe = wb.compile(mod, records=tmp_path / "t.jsonl")
+    assert exe.tuned_kernels == 1
+    xv = rng.normal(size=(8, 64)).astype("float32")
+    np.testing.assert_allclose(exe.run(x=xv), run(mod, x=xv), rtol=1e-4, atol=1e-5)
+    assert wb.compile(mod).tuned_kernels == 0
+
+
+def test_build_a_task_with_records(tmp_path):
+    from workbench import autotvm
+    from workbench.errors import CodegenError
+    task = autotvm.task("matmul", (32, 48, 16))
+    config = task.space.get(7)
+    _record(tmp_path / "t.jsonl", task, config)
+    k = wb.build(task, records=tmp_path / "t.jsonl")
+    a, b = np.random.rand(32, 16).astype("float32"), np.random.rand(16, 48).astype("float32")
+    c = np.zeros((32, 48), "float32")
+    k(a, b, c)
+    np.testing.assert_allclose(c, a @ b, rtol=1e-5)
+    assert str(k.func) == str(wb.lower(*task.instantiate(config)))
+    with pytest.raises(CodegenError, match="records= applies to an autotvm task"):
+        s, args = task.instantiate(task.fallback)
+        wb.build(s, args, records=tmp_path / "t.jsonl")
