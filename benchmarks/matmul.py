@@ -85,7 +85,9 @@ def main():
     t_naive = naive.time(a, b, c, number=1, repeat=1).median  # seconds per run; one run is slow enough
     ours, theirs = [], []
     for _ in range(args.rounds):
+        time.sleep(0.3)  # let OpenBLAS's threads stop spinning: they would steal our cores
         ours.append(tuned.time(a, b, c, repeat=3, min_repeat_ms=100).median)
+        time.sleep(0.3)  # and let OpenMP's threads stop spinning before numpy runs
         theirs.append(seconds(lambda: np.matmul(a, b, out=c)))
     t_ours, t_np = statistics.median(ours), statistics.median(theirs)
 
