@@ -71,10 +71,16 @@ def schedule_conv2d(cfg, outs: list, anchor):
                                   [rco, ry, rci, rx, f, oh], [rco, f, rci, ry, rx, oh]])
     order = cfg["order"].apply(sa, [rco, rci, ry, rx, f, oh])
     sa.reorder(n, *order, ow)
-    cfg.define_annotate("unroll_block", [f, oh], policy="unroll", default=["unroll", "unroll"])
-    cfg["unroll_block"].apply(sa, [f, oh])
-    cfg.define_annotate("unroll_kernel", [ry, rx], policy="unroll")
-    cfg["unroll_kernel"].apply(sa, [ry, rx])
+    return finish_conv(cfg, s, sa, (f, oh), (ry, rx), ow, out, acc, block, prologue)
+
+
+def finish_conv(cfg, s, sa, block_axes, kernel_axes, ow, out, acc, block, prologue):
+    """The knobs both conv templates end with: unroll the register block and the kernel window,
+    vectorize the output row, place the prologue (pad) and finish the group."""
+    cfg.define_annotate("unroll_block", list(block_axes), policy="unroll", default=["unroll", "unroll"])
+    cfg["unroll_block"].apply(sa, list(block_axes))
+    cfg.define_annotate("unroll_kernel", list(kernel_axes), policy="unroll")
+    cfg["unroll_kernel"].apply(sa, list(kernel_axes))
     if cfg["tile_ow"].size[-1] > 1:
         sa.vectorize(ow)
     place_prologue(cfg, s, out, block, prologue)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from ... import te, topi
 from ..task import GROUP_TEMPLATES, template
-from .common import finish_group, prepare_group
-from .conv2d import conv_geometry, place_prologue, tile_output
+from .common import prepare_group
+from .conv2d import conv_geometry, finish_conv, tile_output
 
 
 def schedule_depthwise_conv2d(cfg, outs: list, anchor):
@@ -28,15 +28,7 @@ def schedule_depthwise_conv2d(cfg, outs: list, anchor):
                        candidate=[[ry, rx, c, oh], [c, ry, rx, oh], [c, oh, ry, rx], [ry, c, rx, oh]])
     order = cfg["order"].apply(sa, [ry, rx, c, oh])
     sa.reorder(n, rc, *order, ow)
-    cfg.define_annotate("unroll_block", [c, oh], policy="unroll", default=["unroll", "unroll"])
-    cfg["unroll_block"].apply(sa, [c, oh])
-    cfg.define_annotate("unroll_kernel", [ry, rx], policy="unroll")
-    cfg["unroll_kernel"].apply(sa, [ry, rx])
-    if cfg["tile_ow"].size[-1] > 1:
-        sa.vectorize(ow)
-    place_prologue(cfg, s, out, block, prologue)
-    finish_group(s, out, acc)
-    return s
+    return finish_conv(cfg, s, sa, (c, oh), (ry, rx), ow, out, acc, block, prologue)
 
 
 @template("depthwise_conv2d_nchw")
