@@ -31,3 +31,7 @@ class RuntimeCallError(WorkbenchError, ValueError):
 
 class TuningError(WorkbenchError):
     """Tuning was misconfigured (a bad measurer option, an unknown template, an unusable records file)."""
+
+
+class ConfigError(TuningError, ValueError):
+    """A knob definition, a config or a config's JSON does not fit its search space."""

@@ -268,19 +268,34 @@ def measurer():
         yield m
 
 
-@pytest.mark.parametrize("name", list(TUNERS))
-def test_real_matmul_tuning_beats_the_fallback(name, measurer, tmp_path):
-    """256³ matmul: the fallback runs in the first batch; a better config is found in 16 trials
-    (48 for grid search, whose fixed order cannot aim)."""
+def real_tuning(name, measurer, tmp_path, n):
     from workbench import autotvm
     task = autotvm.task("matmul", (256, 256, 256))
     kw = {"feature": "itervar"} if name == "xgb" else {}
     tuner = TUNERS[name](task, seed=0, **kw)
-    n = 48 if name == "grid" else 16
     hist = tuner.tune(n, measurer=measurer, records=tmp_path / "mm.jsonl")
     fb = task.fallback.index
     assert fb in tuner.scores and tuner.scores[fb] > 0      # measured in this run, correct
-    assert tuner.best_config.index != fb and tuner.best_gflops > tuner.scores[fb]
+    assert tuner.best_gflops >= tuner.scores[fb]
     assert hist.n_trials == n and len(list(records.load(tmp_path / "mm.jsonl"))) == n
+    return tuner, hist, fb
+
+
+@pytest.mark.parametrize("name", list(TUNERS))
+def test_real_matmul_tuning_end_to_end(name, measurer, tmp_path):
+    """256³ matmul with the real measurer: the fallback runs in the first batch, every trial is
+    recorded, almost all candidates are correct. (That tuning beats the fallback is checked
+    deterministically with FakeMeasurer above, and on real timings in the slow test below: with a
+    strong fallback and a noisy shared machine, 16 real trials cannot promise it.)"""
+    tuner, hist, fb = real_tuning(name, measurer, tmp_path, 16)
     errors = [e for b in hist.batches for e in b["errors"]]
-    assert errors.count("ok") >= n * 3 // 4
+    assert errors.count("ok") >= 16 * 3 // 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(TUNERS))
+def test_real_matmul_tuning_beats_the_fallback(name, measurer, tmp_path):
+    """On real timings each tuner finds a config faster than the fallback (64 trials; 128 for grid
+    search, whose fixed order cannot aim)."""
+    tuner, hist, fb = real_tuning(name, measurer, tmp_path, 128 if name == "grid" else 64)
+    assert tuner.best_config.index != fb and tuner.best_gflops > tuner.scores[fb]

@@ -15,8 +15,9 @@ imported on first use. ``extract_tasks(mod)`` finds the tunable groups of a mode
 from . import templates  # noqa: F401  (registers the built-in templates)
 from .apply import ApplyHistoryBest, apply_history_best
 from .extract import extract_tasks
-from .space import (AnnotateEntity, ConfigEntity, ConfigError, ConfigSpace, FallbackConfig, OtherOptionEntity,
-                    ReorderEntity, SplitEntity)
+from ..errors import ConfigError
+from .knobs import AnnotateEntity, OtherOptionEntity, ReorderEntity, SplitEntity
+from .space import ConfigEntity, ConfigSpace, FallbackConfig
 from .task import GROUP_TEMPLATES, TEMPLATES, Task, match_group, task, template
 
 _TUNERS = ("Tuner", "RandomTuner", "GridSearchTuner", "GATuner", "XGBTuner")

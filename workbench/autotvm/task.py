@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from ..errors import WorkbenchError
 from ..te.reference import topo_order
 from ..te.tensor import ComputeOp, PlaceholderOp, Reduce
-from .space import ConfigEntity, ConfigError, ConfigSpace, FallbackConfig
+from ..errors import ConfigError
+from .space import ConfigEntity, ConfigSpace, FallbackConfig
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import zlib
 import numpy as np
 
 from ...tune.cost_model import XGBCostModel
-from ..space import ANNOTATION_CODES
+from ..knobs import ANNOTATION_CODES
 from .sa import anneal
 from .tuner import Tuner
 
