@@ -37,6 +37,24 @@ def _load_runtime_libraries() -> None:
 _load_runtime_libraries()
 
 
+def _vector_math_width() -> int:
+    """Lanes of glibc's vector math entry points usable here (libmvec: ``_ZGVeN16v_expf`` on
+    AVX-512, ``_ZGVdN8v_expf`` on AVX2), or 0 when there is no libmvec or no such vector unit."""
+    feats = llvm.get_host_cpu_features()
+    width = 16 if feats.get("avx512f") else 8 if feats.get("avx2") else 0
+    if not width:
+        return 0
+    try:
+        llvm.load_library_permanently(ctypes.util.find_library("mvec") or "libmvec.so.1")
+    except RuntimeError:
+        return 0
+    probe = "_ZGVeN16v_erff" if width == 16 else "_ZGVdN8v_erff"
+    return width if llvm.address_of_symbol(probe) else 0
+
+
+VECTOR_MATH_WIDTH = _vector_math_width()
+
+
 def _new_target_machine():
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
