@@ -7,7 +7,9 @@ from workbench.graph.op.schedules import schedule_pool
 CASES = [((1, 8, 56, 56), dict(kernel=3, stride=2, padding=1)), ((2, 3, 9, 11), dict(kernel=2, stride=2)),
          ((1, 4, 7, 7), dict(kernel=3, stride=1, padding=1)), ((1, 1, 1, 1), dict(kernel=1)),
          ((1, 5, 10, 19), dict(kernel=3, stride=2, ceil_mode=True)),
-         ((1, 2, 8, 8), dict(kernel=(2, 3), stride=(1, 2), padding=(1, 1), dilation=2))]
+         ((1, 2, 8, 8), dict(kernel=(2, 3), stride=(1, 2), padding=(1, 1), dilation=2)),
+         # a block's padded window wider than 64 columns: the pad stage must not be vectorized
+         ((1, 2, 9, 300), dict(kernel=7, stride=4, padding=3))]
 
 
 @pytest.mark.parametrize("shape,kw", CASES)

@@ -83,9 +83,10 @@ def schedule_conv2d(outs: list, anchor: Tensor, blocking: tuple | None = None) -
     return s
 
 
-def tile_nchw(s: Schedule, out: Tensor, acc: Tensor, fb: int, ohb: int, owb: int) -> None:
+def tile_nchw(s: Schedule, out: Tensor, acc: Tensor, fb: int, ohb: int, owb: int):
     """Cut ``out[N, F, OH, OW]`` into ``fb x ohb x owb`` blocks run in parallel, and accumulate each
-    block of ``acc`` (a reduction over the same index space) inside it, reductions outermost."""
+    block of ``acc`` (a reduction over the same index space) inside it, reductions outermost.
+    Returns the (fused, parallel) block axis."""
     N, F, OH, OW = out.shape
     fb, ohb, owb = min(fb, F), min(ohb, OH), min(owb, OW)
     so = s[out]
@@ -110,6 +111,7 @@ def tile_nchw(s: Schedule, out: Tensor, acc: Tensor, fb: int, ohb: int, owb: int
         sa.unroll(aoh)
     if owb > 1:
         sa.vectorize(aow)
+    return block
 
 
 def _stride_w(conv: Tensor) -> int:
