@@ -25,6 +25,7 @@ so the inner loop reads it without per-lane bound checks.
 from __future__ import annotations
 
 from ....schedule import Schedule, create_schedule
+from ....schedule.stage import MAX_VECTOR_LANES
 from ....te.tensor import ComputeOp, ProducerLoad, Tensor
 from ....tir.analysis import linear
 from ....tir.functor import free_vars, post_order_visit
@@ -76,11 +77,37 @@ def schedule_conv2d(outs: list, anchor: Tensor, blocking: tuple | None = None) -
     fb, ohb, owb = blocking or conv_blocking(F, OH, OW, stride, depthwise=rc == 1)
     fb, ohb, owb = min(fb, F), min(ohb, OH), min(owb, OW)
 
-    tile_nchw(s, out, acc, fb, ohb, owb)
+    block = tile_nchw(s, out, acc, fb, ohb, owb)
     for t in prologue:
-        schedule_loop_nest(s, t)
+        if rc == 1:  # depthwise: a block reads only its own channels' window: pad just that, in the block
+            pad_in_block(s, out, block, conv, t, owb)
+        else:  # a regular conv's block reads every input channel: pad once, up front
+            schedule_loop_nest(s, t)
     schedule_rest(s, done=[out, acc])
     return s
+
+
+def window_width(red: Tensor, src: Tensor, owb: int) -> int:
+    """Columns of ``src`` that ``owb`` consecutive output columns of the windowed reduction ``red``
+    (a conv or a pool) read; a huge number when the read is not affine in them."""
+    ow, rx = red.op.axis[3].var, red.op.reduce_axis[-1]
+    loads = []
+    post_order_visit(red.op.body.source, lambda n: loads.append(n) if isinstance(n, ProducerLoad)
+                     and n.tensor.op is src.op and len(n.indices) == 4 else None)
+    width = 0
+    for ld in loads:
+        lin = linear(ld.indices[3])
+        width = max(width, (owb - 1) * abs(lin.coef(ow)) + (rx.extent - 1) * abs(lin.coef(rx.var)) + 1)
+    return width if loads else 1 << 30
+
+
+def pad_in_block(s: Schedule, out: Tensor, block, red: Tensor, pad: Tensor, owb: int) -> None:
+    """Compute the part of the prologue stage ``pad`` one output block reads inside that block,
+    vectorized along its rows when they fit in a vector (instead of storing the whole padded input)."""
+    st = s[pad]
+    st.compute_at(s[out], block)
+    if window_width(red, pad, owb) <= MAX_VECTOR_LANES:
+        st.vectorize(st.op.axis[-1])
 
 
 def tile_nchw(s: Schedule, out: Tensor, acc: Tensor, fb: int, ohb: int, owb: int):

@@ -13,28 +13,10 @@ the pool. Global pools are reductions over ``H, W`` and use ``schedule_reduce``.
 from __future__ import annotations
 
 from ....schedule import Schedule, create_schedule
-from ....schedule.stage import MAX_VECTOR_LANES
-from ....te.tensor import ComputeOp, ProducerLoad, Tensor
-from ....tir.analysis import linear
-from ....tir.functor import post_order_visit
-from .conv2d import tile_nchw
+from ....te.tensor import ComputeOp, Tensor
+from .conv2d import pad_in_block, tile_nchw
 from .generic import VECTOR, best_divisor, inline_injective, place_anchor, schedule_rest
 from .reduce import find_reduction, schedule_reduce
-
-
-def _window_width(red: Tensor, pad: Tensor, owb: int) -> int:
-    """Columns of ``pad`` one block of ``owb`` output columns of the pool ``red`` reads (a large
-    number when the read is not affine in the output column and the window column)."""
-    ow, rx = red.op.axis[3].var, red.op.reduce_axis[-1]
-    loads = []
-    post_order_visit(red.op.body.source, lambda n: loads.append(n) if isinstance(n, ProducerLoad)
-                     and n.tensor.op is pad.op and len(n.indices) == 4 else None)
-    width = 0
-    for ld in loads:
-        lin = linear(ld.indices[3])
-        sw, dw = abs(lin.coef(ow)), abs(lin.coef(rx.var))
-        width = max(width, (owb - 1) * sw + (rx.extent - 1) * dw + 1)
-    return width if loads else 1 << 30
 
 
 def schedule_pool(outs: list, anchor: Tensor) -> Schedule:
@@ -57,9 +39,6 @@ def schedule_pool(outs: list, anchor: Tensor) -> Schedule:
     ohb = best_divisor(OH, 1, 4) or 1
     block = tile_nchw(s, out, acc, 1, ohb, owb)
     for t in prologue:  # the pad: only the window one block reads, computed in that block
-        st = s[t]
-        st.compute_at(s[out], block)
-        if _window_width(red, t, owb) <= MAX_VECTOR_LANES:
-            st.vectorize(st.op.axis[-1])
+        pad_in_block(s, out, block, red, t, owb)
     schedule_rest(s, done=[out, acc])
     return s
