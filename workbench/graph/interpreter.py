@@ -14,28 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import RuntimeCallError, WorkbenchError
+from ..errors import WorkbenchError
+from ..runtime.inputs import check_named_inputs
 from .expr import Call, Constant, Function, Module, Tuple, TupleGetItem, Var
 from .functor import post_order
-from .types import TensorType
 
 
 def check_inputs(fn: Function, inputs: dict) -> list:
     """The arrays for ``fn``'s parameters, in order, checked for presence, shape and dtype."""
-    names = [p.name for p in fn.params]
-    unknown = set(inputs) - set(names)
-    if unknown:
-        raise RuntimeCallError(f"unknown input(s) {sorted(unknown)}; the model's inputs are {names}")
-    out = []
-    for p in fn.params:
-        if p.name not in inputs:
-            raise RuntimeCallError(f"missing input {p.name!r} ({p.type}); the model's inputs are {names}")
-        a = np.asarray(inputs[p.name])
-        t = p.type
-        if isinstance(t, TensorType) and (a.shape != t.shape or a.dtype.name != t.dtype):
-            raise RuntimeCallError(f"input {p.name!r} must be {t}, got {a.dtype.name}{list(a.shape)}")
-        out.append(a)
-    return out
+    return check_named_inputs([(p.name, p.type.shape, p.type.dtype) for p in fn.params], inputs)
 
 
 def eval_function(fn: Function, args: list):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import RuntimeCallError
+from .inputs import check_named_inputs
 
 
 @dataclass(frozen=True)
@@ -127,24 +127,10 @@ class Executable:
         return sum(a.nbytes for a in self._storage)
 
     def _bind(self, inputs: dict) -> tuple:
-        names = self.input_names
-        unknown = set(inputs) - set(names)
-        if unknown:
-            raise RuntimeCallError(f"unknown input(s) {sorted(unknown)}; the model's inputs are {names}")
+        specs = [(self.slots[s].name, self.slots[s].shape, self.slots[s].dtype) for s in self.input_slots]
+        keep = check_named_inputs(specs, inputs)
         addr = dict(self._fixed)
-        keep = []
-        for s in self.input_slots:
-            spec = self.slots[s]
-            if spec.name not in inputs:
-                raise RuntimeCallError(f"missing input {spec.name!r} ({spec.dtype}{list(spec.shape)}); "
-                                       f"the model's inputs are {names}")
-            a = inputs[spec.name]
-            if not isinstance(a, np.ndarray) or a.shape != tuple(spec.shape) or a.dtype.name != spec.dtype:
-                got = f"{a.dtype.name}{list(a.shape)}" if isinstance(a, np.ndarray) else type(a).__name__
-                raise RuntimeCallError(f"input {spec.name!r} must be a numpy array {spec.dtype}{list(spec.shape)}, "
-                                       f"got {got}")
-            a = np.require(a, requirements="C")  # (ascontiguousarray would make 0-d arrays 1-d)
-            keep.append(a)
+        for s, a in zip(self.input_slots, keep):
             addr[s] = a.ctypes.data
         outs = {}
         for s in self.output_slots:
