@@ -10,10 +10,7 @@ usage: python benchmarks/models.py [--models resnet18,mobilenet_v2] [--rounds 5]
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import pathlib
 import statistics
-import sys
 import time
 
 from workbench.runtime.blas_env import reexec_without_blas_overrides
@@ -27,18 +24,10 @@ import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
 import workbench as wb  # noqa: E402
+from workbench.datasets import generator  # noqa: E402
 from workbench.frontend import from_onnx  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT = ("resnet18", "mobilenet_v2", "transformer_encoder", "mlp", "small_detector")
-
-
-def load_generate():
-    spec = importlib.util.spec_from_file_location("workbench_datasets_generate", ROOT / "datasets" / "generate.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 
@@ -47,7 +36,7 @@ def main():
     ap.add_argument("--models", default=",".join(DEFAULT))
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
-    gen = load_generate()
+    gen = generator()
     print(f"{'model':22s} {'compile':>8s} {'ours':>9s} {'onnxrt':>9s} {'ours/ort':>9s} {'max rel err':>12s} kernels")
     for name in args.models.split(","):
         path = gen.model_path(name)

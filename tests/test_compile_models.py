@@ -3,9 +3,6 @@
 Small variants run by default; the real sizes (ResNet-18 at 224, BERT-base block at
 sequence 128...) are marked slow.
 """
-import importlib.util
-import pathlib
-import sys
 
 import numpy as np
 import onnx
@@ -13,20 +10,14 @@ import onnxruntime as ort
 import pytest
 
 import workbench as wb
+from workbench.datasets import generator
 from workbench.frontend import from_onnx
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def gen():
-    name = "workbench_datasets_generate"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "datasets" / "generate.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+    return generator()
 
 
 SMALL = [("mlp", {}), ("resnet18", {"image": 64}), ("mobilenet_v2", {"image": 64}),

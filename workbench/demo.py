@@ -120,23 +120,18 @@ def main(argv=None):
 
 def whole_model(name: str) -> None:
     """Part 2: an ONNX model through the graph passes and the compiler, checked and profiled."""
-    import importlib.util
-    import pathlib
-    import sys
-
     import onnxruntime as ort
 
+    from workbench.datasets import generator
+    from workbench.errors import WorkbenchError
     from workbench.frontend import from_onnx
     from workbench.graph.passes import PassContext, Recorder, optimize
 
-    root = pathlib.Path(__file__).resolve().parent.parent
-    spec = importlib.util.spec_from_file_location("workbench_datasets_generate", root / "datasets" / "generate.py")
-    if spec is None or not spec.origin or not pathlib.Path(spec.origin).exists():
-        print("\n(part 2 needs the datasets/ folder of the repository)")
+    try:
+        gen = generator()
+    except WorkbenchError as e:
+        print(f"\n(part 2 skipped: {e})")
         return
-    gen = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = gen
-    spec.loader.exec_module(gen)
     path = gen.model_path(name)
     print(f"\n=== Part 2: {name} ({path.name})")
     mod = from_onnx(str(path))

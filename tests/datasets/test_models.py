@@ -7,8 +7,6 @@ Fast tests use small sizes; the default (full) sizes are marked slow.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -21,13 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _load_generate():
-    name = "workbench_datasets_generate"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "datasets" / "generate.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+    from workbench.datasets import generator
+    return generator()
 
 
 gen = _load_generate()

@@ -1,6 +1,7 @@
 """Types of graph values: a tensor of static shape and dtype, or a tuple of them."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..errors import TypeCheckError
@@ -26,10 +27,7 @@ class TensorType:
 
     @property
     def size(self) -> int:
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
+        return math.prod(self.shape)
 
     def __str__(self):
         return f"{self.dtype}[{', '.join(map(str, self.shape))}]"

@@ -8,6 +8,7 @@ Python numbers to constants of the other operand's dtype.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..errors import TypeCheckError
@@ -277,10 +278,7 @@ class Buffer:
 
     @property
     def size(self) -> int:
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
+        return math.prod(self.shape)
 
     def __repr__(self):
         return f"Buffer({self.name}, {list(self.shape)}, {self.dtype})"
