@@ -134,6 +134,11 @@ def compile(mod: Module, target: str = "llvm", ctx: PassContext | None = None,  
     """
     if target != "llvm":
         raise CodegenError(f"compile: unknown target {target!r}; available: llvm")
+    if isinstance(mod, Function):
+        mod = Module(mod)
+    if not isinstance(mod, Module):
+        raise CodegenError(f"compile: expected a graph Module (e.g. from_onnx(path)) or Function, "
+                           f"got {type(mod).__name__}")
     t0 = time.perf_counter()
     if not _is_fused(mod.main):
         mod = optimize(mod, ctx)

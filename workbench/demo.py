@@ -59,10 +59,12 @@ def steps(A, B, C):
 
 
 def measure(kernel, a, b, c) -> float:
+    """Median seconds of one matmul run of ``kernel``."""
     return kernel.time(a, b, c, repeat=3, min_repeat_ms=50).median
 
 
 def main(argv=None):
+    """Run the demo: ``python -m workbench.demo --n 256`` (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=512, help="matrix size (default 512)")
     ap.add_argument("--quiet", action="store_true", help="print only the speed table")

@@ -94,3 +94,14 @@ def test_build_a_task_with_records(tmp_path):
     with pytest.raises(CodegenError, match="records= applies to an autotvm task"):
         s, args = task.instantiate(task.fallback)
         wb.build(s, args, records=tmp_path / "t.jsonl")
+
+
+def test_compile_argument_errors():
+    from workbench.errors import CodegenError
+    x = Var("x", TensorType((3,)))
+    fn = Function((x,), call("nn.relu", x))
+    assert wb.compile(fn).run(x=np.array([-1, 0, 1], "float32")).tolist() == [0, 0, 1]  # a Function is fine
+    with pytest.raises(CodegenError, match="unknown target 'cuda'"):
+        wb.compile(fn, target="cuda")
+    with pytest.raises(CodegenError, match="expected a graph Module"):
+        wb.compile("model.onnx")

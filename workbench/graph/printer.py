@@ -84,6 +84,7 @@ def module_str(mod: Module) -> str:
 
 
 def function_str(fn: Function, name: str = "@main") -> str:
+    """One function as text, fused groups nested: ``print(function_str(mod.main))``."""
     p = _Printer()
     p.function(fn, name, 0)
     return "\n".join(p.lines)

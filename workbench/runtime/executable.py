@@ -79,6 +79,7 @@ def plan_memory(slots: list, steps: list) -> tuple:
 
 @dataclass
 class ProfileRow:
+    """One kernel in a ``Profile``: its name, the ops fused in it, median seconds, share of the total, GFLOPS."""
     name: str
     ops: tuple
     seconds: float

@@ -21,6 +21,7 @@ def check(dtype) -> str:
 
 
 def is_float(dtype: str) -> bool:
+    """True for float32 and float64: ``is_float("float32")``."""
     return dtype.startswith("float")
 
 
@@ -30,18 +31,22 @@ def is_int(dtype: str) -> bool:
 
 
 def is_uint(dtype: str) -> bool:
+    """True for unsigned integers (uint8)."""
     return dtype.startswith("uint")
 
 
 def is_bool(dtype: str) -> bool:
+    """True for bool."""
     return dtype == "bool"
 
 
 def bits(dtype: str) -> int:
+    """Bits of one value: ``bits("int16") == 16``; bool counts 1."""
     return 1 if dtype == "bool" else np.dtype(dtype).itemsize * 8
 
 
 def itemsize(dtype: str) -> int:
+    """Bytes of one value in memory: ``itemsize("float32") == 4``."""
     return np.dtype(dtype).itemsize
 
 
@@ -59,6 +64,7 @@ def promote(a: str, b: str) -> str:
 
 
 def min_value(dtype: str):
+    """The smallest value of ``dtype`` (``-inf`` for floats): a max-reduction's identity."""
     if is_float(dtype):
         return -float("inf")
     if is_bool(dtype):
@@ -67,6 +73,7 @@ def min_value(dtype: str):
 
 
 def max_value(dtype: str):
+    """The largest value of ``dtype`` (``inf`` for floats): a min-reduction's identity."""
     if is_float(dtype):
         return float("inf")
     if is_bool(dtype):

@@ -334,6 +334,7 @@ def _pair(a, b):
 
 
 def binary(cls, a, b) -> PrimExpr:
+    """An arithmetic node ``cls(a, b)``; Python numbers take the other side's dtype, e.g. ``binary(Add, i, 1)``."""
     a, b, t = _pair(a, b)
     if dt.is_bool(t) and cls not in (Min, Max):
         a, b, t = cast("int32", a), cast("int32", b), "int32"
@@ -341,6 +342,7 @@ def binary(cls, a, b) -> PrimExpr:
 
 
 def floordiv(a, b) -> PrimExpr:
+    """``a // b`` rounding toward minus infinity (``floor(a / b)`` for floats)."""
     a, b, t = _pair(a, b)
     if dt.is_float(t):
         return call("floor", Div(a, b, t))
@@ -348,6 +350,7 @@ def floordiv(a, b) -> PrimExpr:
 
 
 def floormod(a, b) -> PrimExpr:
+    """``a % b`` with the sign of ``b``, as Python computes it."""
     a, b, t = _pair(a, b)
     if dt.is_float(t):
         return Sub(a, Mul(b, call("floor", Div(a, b, t)), t), t)
@@ -355,16 +358,19 @@ def floormod(a, b) -> PrimExpr:
 
 
 def compare(cls, a, b) -> PrimExpr:
+    """A comparison node ``cls(a, b)`` of dtype bool, e.g. ``compare(LT, i, 8)``."""
     a, b, _ = _pair(a, b)
     return cls(a, b, "bool")
 
 
 def as_bool(x) -> PrimExpr:
+    """``x`` as a boolean: itself if it is one, else ``x != 0``."""
     x = convert(x)
     return x if dt.is_bool(x.dtype) else NE(x, const(0, x.dtype), "bool")
 
 
 def logical(cls, a, b) -> PrimExpr:
+    """A logical ``And``/``Or`` of two values, each made boolean first."""
     return cls(as_bool(a), as_bool(b), "bool")
 
 
@@ -409,10 +415,12 @@ def call(op: str, *args) -> PrimExpr:
 
 
 def minimum(a, b) -> PrimExpr:
+    """The smaller of two expressions (NaN propagates, as in numpy)."""
     return binary(Min, a, b)
 
 
 def maximum(a, b) -> PrimExpr:
+    """The larger of two expressions (NaN propagates, as in numpy)."""
     return binary(Max, a, b)
 
 
