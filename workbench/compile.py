@@ -127,7 +127,7 @@ def compile(mod: Module, target: str = "llvm", ctx: PassContext | None = None,  
             num_threads: int | None = None, records=None) -> Executable:
     """Optimize (unless already fused) and compile a graph module for this machine.
 
-    With ``records`` (a tuning records path, or ``autotvm.apply_history_best(path)``), fused groups
+    With ``records`` (a records path of AutoTVM and/or Ansor, or ``apply_history_best(path)``), fused groups
     whose task was tuned use the best config found; the others use their default schedule.
 
     >>> exe = wb.compile(mod, records="resnet.jsonl"); out = exe.run(input=x); exe.profile(input=x)   # doctest: +SKIP
@@ -144,8 +144,8 @@ def compile(mod: Module, target: str = "llvm", ctx: PassContext | None = None,  
         mod = optimize(mod, ctx)
     best = None
     if records is not None:
-        from .autotvm import ApplyHistoryBest, apply_history_best
-        best = records if isinstance(records, ApplyHistoryBest) else apply_history_best(records)
+        from .apply_records import apply_records
+        best = apply_records(records)  # AutoTVM and Ansor records alike
     compiler = _Compiler(num_threads, best)
     exe = compiler.run(verify(mod).main)
     exe.tuned_kernels = compiler.tuned

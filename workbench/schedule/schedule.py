@@ -258,6 +258,8 @@ class Schedule:
     # ---------------------------------------------------------------- traces
     def replay(self, trace) -> "Schedule":
         """Apply the steps of ``trace`` (a Trace, its JSON, or a list of Steps) to this schedule."""
+        if isinstance(trace, list) and not all(isinstance(x, Step) for x in trace):
+            trace = Trace.from_json(trace)  # decoded JSON: a list of step dicts
         steps = trace if isinstance(trace, (Trace, list)) else Trace.from_json(trace)
         for step in steps:
             apply_step(self, step)

@@ -1,0 +1,71 @@
+"""The per-store features and the pack-sum cost model: it learns to rank programs."""
+import random
+
+import numpy as np
+import pytest
+
+from workbench.ansor import AnsorCostModel, AnsorTuner, SearchTask, STORE_FEATURE_NAMES, sample_program, store_features
+from workbench.ansor.evolution import EvolutionarySearch
+from workbench.tune.cost_model import rank_accuracy
+
+from . import dags
+
+
+def programs(task, n, seed):
+    search = EvolutionarySearch(task, AnsorCostModel(), random.Random(seed))
+    progs = search.random_programs(n, set())
+    return progs, [search.lowered(p)[1] for p in progs]
+
+
+def test_store_features_have_one_row_per_store():
+    task = SearchTask("conv2d", *dags.conv2d())
+    prog = sample_program(task.sketches[0], random.Random(0))
+    rows = store_features(task.lower(prog))
+    names = dict(zip(STORE_FEATURE_NAMES, range(len(STORE_FEATURE_NAMES))))
+    assert rows.shape[1] == len(STORE_FEATURE_NAMES) and rows.shape[0] >= 2   # the conv's init + update at least
+    assert np.isfinite(rows).all()
+    assert rows[:, names["ops.float_mul"]].max() > 0                        # the multiply-add store
+
+
+def test_pack_sum_model_learns_an_additive_cost():
+    """A known ground truth that adds up per store (as real cost roughly does): the model must rank
+    held-out programs far better than chance."""
+    task = SearchTask("matmul", *dags.matmul(64, 64, 64))
+    progs, feats = programs(task, 90, seed=0)
+    names = {n: k for k, n in enumerate(STORE_FEATURE_NAMES)}
+    def truth(rows):   # faster with longer vectors and more parallelism, slower with bigger strides
+        return float(np.sum(rows[:, names["vec.log_len"]] + rows[:, names["par.log_extent"]]
+                            - 0.5 * rows[:, names["buf1.log_stride"]]))
+    y = np.array([truth(f) for f in feats])
+    y = y - y.min() + 0.1
+    model = AnsorCostModel(seed=0)
+    model.update(feats[:60], list(y[:60]), "t")
+    assert model.fitted
+    acc = rank_accuracy(model.predict(feats[60:]), y[60:])
+    assert acc > 0.75, acc
+
+
+def test_accuracy_is_tracked_per_round():
+    task = SearchTask("matmul", *dags.matmul(32, 32, 32))
+    _, feats = programs(task, 30, seed=1)
+    model = AnsorCostModel()
+    g = list(np.linspace(1, 30, 30))
+    model.update(feats[:15], g[:15], "t")
+    model.update(feats[15:], g[15:], "t")
+    (r,) = model.rounds
+    assert len(r["predicted"]) == 15 and r["measured"] == g[15:] and 0.0 <= r["rank_accuracy"] <= 1.0
+
+
+@pytest.mark.slow
+def test_rank_accuracy_above_chance_on_measured_programs():
+    """Real measurements: train on 48 measured matmul programs, rank 24 others."""
+    from workbench.tune import Measurer
+    task = SearchTask("matmul", *dags.matmul(256, 256, 256))
+    progs, feats = programs(task, 72, seed=2)
+    with Measurer(timeout=10) as m:
+        res = m.measure([task.lower(p) for p in progs], task.reference())
+    g = np.array([task.flop / r.mean / 1e9 if r.ok else 0.0 for r in res])
+    model = AnsorCostModel(seed=0)
+    model.update(feats[:48], list(g[:48]), task.key)
+    acc = rank_accuracy(model.predict(feats[48:]), g[48:])
+    assert acc > 0.6, acc

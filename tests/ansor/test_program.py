@@ -1,0 +1,91 @@
+"""Every sampled, mutated or crossed-over program compiles and computes what the DAG defines."""
+import json
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import workbench as wb
+from workbench.ansor import SearchTask, crossover, mutate, sample_program
+from workbench.ansor.program import factorizations
+from workbench.lower import lower
+from workbench.schedule import create_schedule
+from workbench.tune.measure import Reference
+
+from . import dags
+
+TASKS = {name: SearchTask(name, *fn()) for name, fn in dags.ALL.items()}
+REFS = {name: Reference.from_tensors(t.inputs, t.outputs, seed=3) for name, t in TASKS.items()}
+
+
+def check(task, ref, prog):
+    s = prog.apply()
+    kernel = wb.build(s, task.inputs + task.outputs)
+    outs = [np.full(e.shape, np.nan, e.dtype) for e in ref.expected]
+    kernel(*[a.copy() for a in ref.inputs], *outs)
+    for got, want in zip(outs, ref.expected):
+        np.testing.assert_allclose(got, want, rtol=ref.rtol, atol=ref.atol,
+                                   err_msg=f"{task.name}: {prog}\n{s.trace}")
+
+
+def sampled_and_mutated(name, seed):
+    task, ref, rng = TASKS[name], REFS[name], random.Random(seed)
+    prog = sample_program(rng.choice(task.sketches), rng)
+    check(task, ref, prog)
+    for _ in range(3):
+        child = mutate(prog, rng)
+        if child is not None:
+            check(task, ref, child)
+            prog = child
+    other = sample_program(prog.sketch, rng)
+    child = crossover(prog, other, rng)
+    assert child is not None and child.sketch is prog.sketch
+    check(task, ref, child)
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+@settings(max_examples=3)
+@given(seed=st.integers(0, 2 ** 31 - 1))
+def test_sampled_and_mutated_programs_match_the_reference(name, seed):
+    sampled_and_mutated(name, seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TASKS))
+@settings(max_examples=40)
+@given(seed=st.integers(0, 2 ** 31 - 1))
+def test_many_sampled_and_mutated_programs_match_the_reference(name, seed):
+    sampled_and_mutated(name, seed)
+
+
+def test_program_trace_replays_to_the_same_loop_nest():
+    task, rng = TASKS["conv2d"], random.Random(5)
+    prog = sample_program(task.sketches[0], rng)
+    cfg = json.loads(json.dumps(prog.to_json()))           # through JSON, as the records keep it
+    replayed = create_schedule([t.op for t in task.outputs]).replay(cfg["trace"])
+    args = task.inputs + task.outputs
+    assert str(lower(replayed, args)) == str(lower(prog.apply(), args))
+    assert str(task.program(cfg).apply().trace) == str(prog.apply().trace)
+    assert "compute_at" in str(prog.apply().trace)          # the trace prints as schedule Python
+
+
+def test_factorizations_are_exact_and_bounded():
+    for extent in (1, 7, 56, 64, 1000):
+        fs = factorizations(extent, 3)
+        assert fs and all(extent % (a * b * c) == 0 and c <= 64 for a, b, c in fs)
+    assert (1, 1, 7) in factorizations(56, 3) and (2, 4, 7) in factorizations(56, 3)
+
+
+def test_mutations_keep_tile_products_dividing_the_extent():
+    task, rng = TASKS["matmul"], random.Random(0)
+    prog = sample_program(task.sketches[1], rng)
+    for _ in range(200):
+        child = mutate(prog, rng)
+        if child is None:
+            continue
+        for axis, f in child.decisions["C.local"]["tile"].items():
+            extent = {"i": 64, "j": 48, "k": 32}[axis]
+            assert extent % int(np.prod(f)) == 0
+        prog = child

@@ -1,0 +1,194 @@
+"""Evolutionary search over complete programs, guided by the cost model.
+
+One round of search:
+
+1. the population starts from the best programs measured so far plus fresh random
+   programs (random annotation of random sketches);
+2. for a few generations, parents are drawn with probability rising with their predicted
+   score, and each child is a *mutation* (tile size: move a factor between two tile
+   levels; parallel extent; unroll depth; compute location; vector width; rfactor) or a
+   *crossover* (each stage's decisions taken from one of two parents of the same
+   sketch); children that do not lower are dropped;
+3. the best predicted programs not measured yet are returned, with an ``eps`` share of
+   random programs among them (exploration the model cannot veto).
+
+Every program's lowering and features are computed once and cached by its key.
+
+>>> search = EvolutionarySearch(task, model, random.Random(0))     # doctest: +SKIP
+>>> batch = search.next_batch(16, measured=set(), elites=[...])   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import numpy as np
+
+from .features import store_features
+from .program import MAX_INNER, UNROLL_STEPS, VECTOR_WIDTHS, Program, sample_program
+
+
+def _prime_factors(n: int) -> list:
+    out, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    if n > 1:
+        out.append(n)
+    return out
+
+
+def mutate_tile(prog: Program, rng: random.Random) -> Program | None:
+    """Move one prime factor of one axis between two of its tile levels."""
+    tiled = [(s, d) for s, d in prog.decisions.items() if "tile" in d]
+    if not tiled:
+        return None
+    stage, d = tiled[rng.randrange(len(tiled))]
+    axis = rng.choice(sorted(d["tile"]))
+    inner = list(d["tile"][axis])
+    src = prog.sketch.plans[stage]
+    name = stage[:-len(".local")] if src.cache else stage
+    op = prog.dag.op(name)
+    extent = next(int(iv.extent) for iv in list(op.axis) + list(op.reduce_axis) if iv.name == axis)
+    levels = [extent // math.prod(inner)] + inner       # outermost first
+    movable = [k for k, v in enumerate(levels) if v > 1]
+    if not movable:
+        return None
+    a = rng.choice(movable)
+    b = rng.choice([k for k in range(len(levels)) if k != a])
+    f = rng.choice(_prime_factors(levels[a]))
+    levels[a] //= f
+    levels[b] *= f
+    if levels[-1] > MAX_INNER:
+        return None
+    child = prog.copy()
+    child.decisions[stage]["tile"][axis] = levels[1:]
+    return child
+
+
+def _mutate_field(prog: Program, rng: random.Random, field: str, choices_of) -> Program | None:
+    owners = [s for s, d in prog.decisions.items() if field in d]
+    if not owners:
+        return None
+    stage = rng.choice(owners)
+    options = [c for c in choices_of(prog, stage) if c != prog.decisions[stage][field]]
+    if not options:
+        return None
+    child = prog.copy()
+    child.decisions[stage][field] = rng.choice(options)
+    return child
+
+
+def _spatial(prog, stage) -> int:
+    p = prog.sketch.plans[stage]
+    name = stage[:-len(".local")] if p.cache else stage
+    return len(prog.dag[name].spatial)
+
+
+MUTATIONS = {
+    "tile_size": mutate_tile,
+    "parallel": lambda p, rng: _mutate_field(p, rng, "par", lambda pr, s: list(range(0, _spatial(pr, s) + 1))),
+    "unroll": lambda p, rng: _mutate_field(p, rng, "unroll", lambda pr, s: list(UNROLL_STEPS)),
+    "compute_at": lambda p, rng: _mutate_field(p, rng, "at", lambda pr, s: [0, 1]),
+    "location": lambda p, rng: _mutate_field(
+        p, rng, "loc", lambda pr, s: ["root"] + (["inline"] if not pr.dag[s].has_reduce else [])
+        + list(pr.sketch.plans[s].readers)),
+    "location_level": lambda p, rng: _mutate_field(p, rng, "level", lambda pr, s: [0, 1]),
+    "vector": lambda p, rng: _mutate_field(p, rng, "vec", lambda pr, s: list(VECTOR_WIDTHS)),
+    "rfactor": lambda p, rng: _mutate_field(
+        p, rng, "rf", lambda pr, s: [[f, part] for f in (4, 8, 16, 32, 64) for part in ("inner", "outer")]),
+}
+MUTATION_WEIGHTS = {"tile_size": 6, "parallel": 1, "unroll": 1, "compute_at": 1, "location": 1,
+                    "location_level": 1, "vector": 1, "rfactor": 1}
+
+
+def mutate(prog: Program, rng: random.Random) -> Program | None:
+    """One random mutation (tile size most often), or None when the drawn one does not apply."""
+    names = list(MUTATION_WEIGHTS)
+    kind = rng.choices(names, weights=[MUTATION_WEIGHTS[n] for n in names])[0]
+    return MUTATIONS[kind](prog, rng)
+
+
+def crossover(a: Program, b: Program, rng: random.Random) -> Program | None:
+    """Each stage's decisions from ``a`` or ``b`` (same sketch only)."""
+    if a.sketch is not b.sketch:
+        return None
+    d = {s: json.loads(json.dumps((a if rng.random() < 0.5 else b).decisions.get(s, a.decisions[s])))
+         for s in a.decisions}
+    return Program(a.sketch, d)
+
+
+class EvolutionarySearch:
+    """Propose batches of programs for ``task``, ranked by ``model`` (an ``AnsorCostModel``)."""
+
+    def __init__(self, task, model, rng: random.Random, population: int = 96, generations: int = 3,
+                 mutation_prob: float = 0.85, eps: float = 0.1):
+        self.task, self.model, self.rng = task, model, rng
+        self.population, self.generations = population, generations
+        self.mutation_prob, self.eps = mutation_prob, eps
+        self.cache: dict = {}   # program key -> (PrimFunc, features) or None when it does not lower
+
+    def lowered(self, prog: Program):
+        """``(PrimFunc, store features)`` of ``prog``, or None when it is not a legal program."""
+        k = prog.key()
+        if k not in self.cache:
+            try:
+                f = self.task.lower(prog)
+                self.cache[k] = (f, store_features(f))
+            except Exception:  # noqa: BLE001 - an illegal program is simply not a candidate
+                self.cache[k] = None
+        return self.cache[k]
+
+    def random_programs(self, n: int, exclude: set, tries: int = 8) -> list:
+        """Up to ``n`` distinct legal random programs whose keys are not in ``exclude``."""
+        out, keys = [], set(exclude)
+        for _ in range(n * tries):
+            if len(out) >= n:
+                break
+            p = sample_program(self.rng.choice(self.task.sketches), self.rng)
+            k = p.key()
+            if k in keys or self.lowered(p) is None:
+                continue
+            keys.add(k)
+            out.append(p)
+        return out
+
+    def _scores(self, progs: list) -> np.ndarray:
+        return self.model.predict([self.lowered(p)[1] for p in progs])
+
+    def next_batch(self, n: int, measured: set, elites: list = ()) -> list:
+        """``n`` programs not in ``measured`` (keys): evolved by predicted score, plus eps random ones."""
+        n_random = max(1, int(round(self.eps * n))) if self.model.fitted else n
+        if not self.model.fitted:  # nothing learned yet: random annotation only
+            return self.random_programs(n, measured)
+        pop = [p for p in elites if self.lowered(p) is not None]
+        pop += self.random_programs(max(0, self.population - len(pop)), {p.key() for p in pop})
+        seen = {p.key(): p for p in pop}
+        for _ in range(self.generations):
+            scores = self._scores(pop)
+            weights = np.exp((scores - scores.max()) / max(1e-9, scores.std() or 1.0))
+            children = []
+            for _ in range(self.population):
+                a = self.rng.choices(pop, weights=weights)[0]
+                if self.rng.random() < self.mutation_prob:
+                    c = mutate(a, self.rng)
+                else:
+                    c = crossover(a, self.rng.choices(pop, weights=weights)[0], self.rng)
+                if c is None or c.key() in seen or self.lowered(c) is None:
+                    continue
+                seen[c.key()] = c
+                children.append(c)
+            if not children:
+                break
+            everyone = pop + children
+            sc = self._scores(everyone)
+            order = np.argsort(-sc)
+            pop = [everyone[i] for i in order[:self.population]]
+        candidates = [p for p in seen.values() if p.key() not in measured]
+        sc = self._scores(candidates) if candidates else np.zeros(0)
+        best = [candidates[i] for i in np.argsort(-sc)[: n - n_random]]
+        taken = measured | {p.key() for p in best}
+        return best + self.random_programs(n - len(best), taken)

@@ -1,0 +1,67 @@
+"""Search tasks of a model: one per distinct fused subgraph, weighted by how often it occurs.
+
+Every fused group of the optimized module becomes a ``SearchTask`` over the group's
+tensor expressions (no template needed, so every group is tunable: convolutions,
+dense layers, pooling, softmax, elementwise chains). Groups whose computations are
+identical (same canonical text) share a task; the weight counts them, so the task
+scheduler knows how much each task contributes to the model's latency.
+
+>>> tasks = extract_tasks(mod)                   # doctest: +SKIP
+>>> [(t.name, w) for t, w in tasks][:2]          # doctest: +SKIP
+[('conv2d_add_relu', 1), ('max_pool2d', 1)]
+"""
+from __future__ import annotations
+
+from ..graph.expr import Call, Function, Module
+from ..graph.functor import post_order
+from ..graph.passes import PassContext, optimize
+from ..graph.printer import function_str
+from ..graph.to_te import group_to_te
+from .task import SearchTask
+
+
+def group_name(group_te) -> str:
+    """A readable task name for a fused group: its op names, e.g. ``conv2d_add_relu``."""
+    names = [op.split(".")[-1] for op in group_te.ops] or ["copy"]
+    short = []
+    for n in names:
+        if not short or short[-1] != n:
+            short.append(n)
+    return "_".join(short[:4]) + ("_etc" if len(short) > 4 else "")
+
+
+def task_of_group(fn: Function) -> SearchTask:
+    """The search task of one fused group (a ``Primitive`` function)."""
+    g = group_to_te(fn)
+    return SearchTask(group_name(g), g.inputs, g.outputs)
+
+
+def _is_fused(mod: Module) -> bool:
+    return any(isinstance(n, Call) and isinstance(n.op, Function) and "Primitive" in n.op.attrs
+               for n in post_order(mod.main.body))
+
+
+def extract_tasks(mod: Module, ctx: PassContext | None = None, min_flop: float = 0.0) -> list:
+    """``[(SearchTask, weight)]`` for the fused groups of ``mod`` (optimized first unless fused).
+
+    ``min_flop`` drops tasks doing fewer float operations (e.g. pure data movement).
+    """
+    if not _is_fused(mod):
+        mod = optimize(mod, ctx)
+    order, weight, by_text = [], {}, {}
+    for n in post_order(mod.main.body):
+        if not (isinstance(n, Call) and isinstance(n.op, Function) and "Primitive" in n.op.attrs):
+            continue
+        if all(getattr(t, "size", 1) == 0 for t in getattr(n.type, "fields", (n.type,))):
+            continue  # empty outputs: nothing is computed
+        text = function_str(n.op, "@g")
+        if text not in by_text:
+            by_text[text] = task_of_group(n.op)
+        task = by_text[text]
+        if task.flop < min_flop:
+            continue
+        if task.key not in weight:
+            order.append(task)
+            weight[task.key] = 0
+        weight[task.key] += 1
+    return [(t, weight[t.key]) for t in order]

@@ -1,0 +1,299 @@
+"""Programs: a sketch with every open value decided, applied as ordinary schedule primitives.
+
+A program's ``decisions`` are plain JSON, grouped by stage (so crossover can take a
+stage's decisions from either parent):
+
+- ``tile``: for a tiled stage, the inner factors of each axis (3 per spatial axis for
+  levels 1..3, 1 per reduction axis); the outermost level gets the rest;
+- ``at``: the consumer level (0 or 1) a tiled stage is computed inside;
+- ``par``: how many outer loops are fused into the parallel loop (0 = none);
+- ``vec``: the vector width of a simple stage's innermost loop (1 = none);
+- ``unroll``: the ``auto_unroll_max_step`` pragma (0 = none);
+- ``loc``: a placed stage's compute location (``"root"``, ``"inline"`` or a reader's name);
+- ``rf``: the split factor of an rfactor and which part (``"outer"``: parallel partial
+  sums, ``"inner"``: vector lanes of partial sums).
+
+``apply`` replays the sketch with these decisions through the same primitives a user
+calls, so the result is an ordinary ``Schedule`` whose ``trace`` prints as Python,
+replays, and is what the records store.
+
+>>> prog = sample_program(sketch, random.Random(0))      # doctest: +SKIP
+>>> s = prog.apply(); print(s.trace)                      # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+import random
+
+from ..errors import ScheduleError
+from ..schedule import create_schedule
+from ..te.tensor import IterKind
+from .sketch import Sketch
+
+UNROLL_STEPS = (0, 16, 64, 512)
+MAX_INNER = 64          # the innermost tile factor (vector lanes) is at most this
+VECTOR_WIDTHS = (1, 4, 8, 16, 32, 64)
+
+
+@functools.lru_cache(maxsize=4096)
+def factorizations(extent: int, parts: int, max_inner: int = MAX_INNER) -> tuple:
+    """Every way to write ``extent`` as ``outer * f1 * ... * f_parts`` exactly, as tuples ``(f1..f_parts)``
+    (innermost last, at most ``max_inner``).
+
+    >>> factorizations(8, 2)[:4]
+    ((1, 1), (1, 2), (1, 4), (1, 8))
+    """
+    divs = [d for d in range(1, extent + 1) if extent % d == 0]
+
+    def rec(rest: int, k: int) -> list:
+        if k == 0:
+            return [()]
+        out = []
+        for d in divs:
+            if rest % d == 0:
+                out += [t + (d,) for t in rec(rest // d, k - 1)]
+        return out
+    return tuple(t for t in rec(extent, parts) if t[-1] <= max_inner)
+
+
+class Program:
+    """A complete program: a sketch of a task plus its decisions."""
+
+    def __init__(self, sketch: Sketch, decisions: dict):
+        self.sketch = sketch
+        self.decisions = decisions
+
+    @property
+    def dag(self):
+        return self.sketch.dag
+
+    def key(self) -> str:
+        """A canonical string of the program (equal programs, equal keys)."""
+        return f"{self.sketch.index}:" + json.dumps(self.decisions, sort_keys=True)
+
+    def to_json(self) -> dict:
+        """The records ``config``: sketch, decisions and the resulting schedule trace."""
+        s = self.apply()
+        return {"sketch": self.sketch.index, "decisions": self.decisions,
+                "trace": json.loads(s.trace.to_json()), "flop": self.dag.flop}
+
+    def apply(self, outputs=None):
+        """The schedule of this program (a fresh ``Schedule`` with its trace); raises ``ScheduleError``."""
+        s = create_schedule([t.op for t in (outputs or self.dag.outputs)])
+        _Applier(self, s).run()
+        return s
+
+    def copy(self) -> "Program":
+        return Program(self.sketch, json.loads(json.dumps(self.decisions)))
+
+    def __repr__(self):
+        return f"Program({self.sketch.name}, {json.dumps(self.decisions, sort_keys=True)})"
+
+
+class _Applier:
+    def __init__(self, prog: Program, s):
+        self.p, self.s = prog, s
+        self.d = prog.decisions
+        self.levels: dict = {}   # tiled stage -> {"S0": [...], "S1": [...], "R0": [...], ...}
+        self.attach: dict = {}   # tiled stage -> (consumer stage, axis) it is computed at
+
+    def dec(self, stage: str) -> dict:
+        return self.d.get(stage, {})
+
+    def run(self):
+        plans = self.p.sketch.plans
+        for p in plans.values():                       # cache stages first (before any loop change)
+            if p.kind == "tile" and p.cache:
+                self.s.cache_write(self.s.stage_by_name(p.consumer).op.output(0), "local")
+        for p in plans.values():
+            if p.kind == "inline" or (p.kind == "place" and self.dec(p.stage).get("loc") == "inline"):
+                self.s.stage_by_name(p.stage).compute_inline()
+        for p in plans.values():
+            if p.kind == "rfactor":
+                self._rfactor(p)
+        for p in plans.values():
+            if p.kind == "tile":
+                self._tile(p)
+        for p in plans.values():
+            if p.kind == "simple" or (p.kind == "place" and self.dec(p.stage).get("loc", "root") == "root"):
+                self._simple(p.stage)
+        for p in plans.values():
+            if p.kind == "place" and self.dec(p.stage).get("loc", "root") not in ("root", "inline"):
+                self._place(p)
+
+    # ------------------------------------------------------------------ tiling
+    def _split_levels(self, st, axis, factors):
+        """Split ``axis`` by ``factors`` (innermost last): returns the loops outermost first."""
+        loops = []
+        cur = axis
+        for f in reversed(factors):
+            cur, inner = st.split(cur, factor=int(f))
+            loops.insert(0, inner)
+        return [cur] + loops
+
+    def _tile(self, p):
+        s, name = self.s, p.stage
+        st = s.stage_by_name(name)
+        d = self.dec(name)
+        tiles = d.get("tile", {})
+        spatial = list(st.op.axis)
+        reduce = list(st.op.reduce_axis)
+        at = d.get("at", 1) if p.consumer else None
+        # the consumer first: 3 levels (rest, f1, f2*f3); this stage is computed inside level ``at``
+        if p.consumer:
+            cs = s.stage_by_name(p.consumer)
+            c_levels = [[], [], []]
+            for ax, cax in zip(spatial, cs.op.axis):
+                f1, f2, f3 = tiles[ax.name]
+                loops = self._split_levels(cs, cax, [f1, f2 * f3])
+                for k in range(3):
+                    c_levels[k].append(loops[k])
+            cs.reorder(*(c_levels[0] + c_levels[1] + c_levels[2]))
+            attach_axis = c_levels[at][-1]
+            par = min(int(d.get("par", 1)), len(c_levels[0]))
+            if par >= 1:
+                fused = cs.fuse(*c_levels[0][:par]) if par > 1 else c_levels[0][0]
+                cs.parallel(fused)
+                if at == 0 and par == len(c_levels[0]):
+                    attach_axis = fused
+            if c_levels[2] and self._vec_ok(cs, c_levels[2][-1]):
+                cs.vectorize(c_levels[2][-1])
+            if d.get("unroll", 0):
+                cs.pragma(cs.leaf_iter_vars[0], "auto_unroll_max_step", int(d["unroll"]))
+            st.compute_at(cs, attach_axis)
+            self.attach[name] = (cs, attach_axis)
+        # this stage: SSRSRS, minus the levels the consumer already covers
+        first = 0 if at is None else at + 1
+        lv = {k: [] for k in ("S0", "S1", "R0", "S2", "R1", "S3")}
+        for ax in spatial:
+            f = list(tiles[ax.name])
+            loops = self._split_levels(st, ax, f[first:])
+            for k, loop in zip(range(first, 4), loops):
+                lv[f"S{k}"].append(loop)
+        for ax in reduce:
+            (g,) = tiles[ax.name]
+            k0, k1 = self._split_levels(st, ax, [g])
+            lv["R0"].append(k0)
+            lv["R1"].append(k1)
+        order = lv["S0"] + lv["S1"] + lv["R0"] + lv["S2"] + lv["R1"] + lv["S3"]
+        st.reorder(*order)
+        self.levels[name] = lv
+        if at is None:
+            par = min(int(d.get("par", 1)), len(lv["S0"]))
+            if par >= 1:
+                fused = st.fuse(*lv["S0"][:par]) if par > 1 else lv["S0"][0]
+                st.parallel(fused)
+                lv["S0"] = [fused] + lv["S0"][par:]
+        if lv["S3"] and self._vec_ok(st, lv["S3"][-1]):
+            st.vectorize(lv["S3"][-1])
+        if d.get("unroll", 0):
+            st.pragma(st.leaf_iter_vars[0], "auto_unroll_max_step", int(d["unroll"]))
+
+    @staticmethod
+    def _vec_ok(st, iv) -> bool:
+        e = st.extent_of(iv)
+        return iv.kind is IterKind.DATA and e is not None and 1 < e <= MAX_INNER
+
+    # ------------------------------------------------------------------ other plans
+    def _simple(self, name: str):
+        st = self.s.stage_by_name(name)
+        d = self.dec(name)
+        data = [iv for iv in st.leaf_iter_vars if iv.kind is IterKind.DATA]
+        has_reduce = any(iv.kind is IterKind.REDUCE for iv in st.leaf_iter_vars)
+        vec = int(d.get("vec", 1))
+        inner = None
+        if vec > 1 and data and not has_reduce:
+            last = data[-1]
+            if (st.extent_of(last) or 0) >= vec:
+                outer, inner = st.split(last, factor=vec)
+                data = data[:-1] + [outer]
+        par = min(int(d.get("par", 0)), len(data))
+        if par >= 1:
+            fused = st.fuse(*data[:par]) if par > 1 else data[0]
+            st.parallel(fused)
+        if inner is not None:
+            st.vectorize(inner)
+        if d.get("unroll", 0) and st.leaf_iter_vars:
+            st.pragma(st.leaf_iter_vars[0], "auto_unroll_max_step", int(d["unroll"]))
+
+    def _place(self, p):
+        target = self.dec(p.stage)["loc"]
+        if target not in p.readers:
+            raise ScheduleError(f'ansor: stage "{p.stage}" cannot be placed inside "{target}"; '
+                                f"choices: root, inline, {', '.join(p.readers)}")
+        where = self.dec(p.stage).get("level", 0)
+        lv = self.levels[target]
+        spatial_outer = lv["S1"] or lv["S0"]
+        candidates = [spatial_outer[-1] if spatial_outer else None, lv["R0"][-1] if lv["R0"] else None]
+        axis = candidates[min(int(where), 1)]
+        host = self.s.stage_by_name(target)
+        if axis is None:  # the tiled stage has no own loop there: use where it is attached
+            if target not in self.attach:
+                raise ScheduleError(f'ansor: stage "{target}" has no loop to place "{p.stage}" in')
+            host, axis = self.attach[target]
+        self.s.stage_by_name(p.stage).compute_at(host, axis)
+
+    def _rfactor(self, p):
+        s, name = self.s, p.stage
+        st = s.stage_by_name(name)
+        d = self.dec(name)
+        red = [iv for iv in st.leaf_iter_vars if iv.kind is IterKind.REDUCE]
+        k = st.fuse(*red) if len(red) > 1 else red[0]
+        factor, part = d.get("rf", [16, "inner"])
+        ko, ki = st.split(k, factor=int(factor))
+        rf = s.rfactor(st.op.output(0), ki if part == "inner" else ko, 0)
+        rs = s[rf]
+        lanes = rs.op.axis[0]
+        if part == "inner":
+            others = [iv for iv in rs.leaf_iter_vars if iv is not lanes]
+            rs.reorder(*others, lanes)
+            if self._vec_ok(rs, lanes):
+                rs.vectorize(lanes)
+        else:
+            rs.parallel(lanes)
+
+
+# ---------------------------------------------------------------------- sampling
+def _choice(rng: random.Random, xs):
+    return xs[rng.randrange(len(xs))]
+
+
+def sample_tile(rng: random.Random, extent: int, parts: int) -> list:
+    """Random inner factors of one axis (an exact factorization; innermost at most ``MAX_INNER``)."""
+    return list(_choice(rng, factorizations(int(extent), parts)))
+
+
+def sample_program(sketch: Sketch, rng: random.Random) -> Program:
+    """Random annotation: fill every open value of ``sketch``: tile sizes, parallel loops,
+    vector widths, unroll depth, compute locations."""
+    dag, d = sketch.dag, {}
+    for name, p in sketch.plans.items():
+        src = name[:-len(".local")] if p.cache else name
+        if p.kind == "tile":
+            info = dag[src]
+            op = dag.op(src)
+            tiles = {}
+            for iv, e in zip(op.axis, info.spatial):
+                tiles[iv.name] = sample_tile(rng, e, 3)
+            for iv, e in zip(op.reduce_axis, info.reduction):
+                tiles[iv.name] = sample_tile(rng, e, 1)
+            d[name] = {"tile": tiles, "par": rng.randint(1, len(info.spatial)),
+                       "unroll": _choice(rng, UNROLL_STEPS)}
+            if p.consumer:
+                d[name]["at"] = rng.randint(0, 1)
+        elif p.kind in ("simple", "consumer", "place"):
+            info = dag[src]
+            if p.kind == "consumer":
+                continue
+            d[name] = {"par": rng.randint(0, len(info.spatial)), "vec": _choice(rng, VECTOR_WIDTHS),
+                       "unroll": _choice(rng, UNROLL_STEPS)}
+            if p.kind == "place":
+                locs = ["root"] + (["inline"] if not info.has_reduce else []) + list(p.readers)
+                d[name]["loc"] = _choice(rng, locs)
+                d[name]["level"] = rng.randint(0, 1)
+        elif p.kind == "rfactor":
+            info = dag[src]
+            d[name] = {"rf": [_choice(rng, [4, 8, 16, 32, 64]), _choice(rng, ["inner", "outer"])]}
+    return Program(sketch, d)

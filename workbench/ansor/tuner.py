@@ -1,0 +1,151 @@
+"""The Ansor tuning loop for one task: search, measure, learn, repeat.
+
+Each round the evolutionary search proposes a batch (random programs until the cost
+model has something to learn from), the batch is lowered here and measured by the
+shared ``tune.Measurer`` (isolated workers, checked against the reference), the
+results go to the callbacks (``log_to_file``, ``progress_bar``, ``History``...) and
+then train the cost model. Records use the shared format with ``tool="ansor"``; the
+``config`` of a row holds the sketch, the decisions and the schedule trace, so a
+records file alone is enough to rebuild the best schedule (``apply_history_best``).
+
+>>> task = SearchTask("matmul", [A, B], [C])                       # doctest: +SKIP
+>>> hist = AnsorTuner(task, seed=0).tune(64, records="mm.jsonl")   # doctest: +SKIP
+>>> print(task_best.trace)                                         # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import math
+import os
+import random
+
+from .cost_model import AnsorCostModel
+from .evolution import EvolutionarySearch
+
+
+class AnsorTuner:
+    """Auto-schedules ``task`` (a ``SearchTask``); ``model`` may be shared between tuners.
+
+    Attributes while and after tuning: ``best_program``, ``best_gflops``, ``best_seconds``,
+    ``trial``, ``best_trial``, ``last_predictions`` (the model's scores for the last batch).
+    """
+
+    def __init__(self, task, seed: int = 0, model: AnsorCostModel | None = None, population: int = 96,
+                 generations: int = 3, eps: float = 0.1):
+        self.task = task
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.model = model if model is not None else AnsorCostModel(seed=seed)
+        self.search = EvolutionarySearch(task, self.model, self.rng, population, generations, eps=eps)
+        self.measured: dict = {}     # program key -> GFLOPS
+        self.elites: list = []       # (gflops, program) of the best measured programs
+        self.best_program = None
+        self.best_gflops = 0.0
+        self.best_seconds = math.inf
+        self.trial = 0
+        self.best_trial = 0
+        self.last_predictions = None
+        self.rows_of_batch: list = []
+
+    # ---------------------------------------------------------------- bookkeeping
+    def _gflops(self, result) -> float:
+        return self.task.flop / result.mean / 1e9 if result.ok and result.mean > 0 else 0.0
+
+    def _learn(self, progs: list, results: list) -> None:
+        feats, gf = [], []
+        for p, r in zip(progs, results):
+            g = self._gflops(r)
+            self.trial += 1
+            self.measured[p.key()] = g
+            if g > 0:
+                self.elites.append((g, p))
+                if g > self.best_gflops:
+                    self.best_gflops, self.best_program, self.best_trial = g, p, self.trial
+                    self.best_seconds = r.mean
+            low = self.search.lowered(p)
+            if low is not None:
+                feats.append(low[1])
+                gf.append(g)
+        self.elites = sorted(self.elites, key=lambda t: -t[0])[:16]
+        self.model.update(feats, gf, self.task.key)
+
+    def _resume(self, path, history) -> None:
+        from ..tune import records
+        from ..tune.measure import MeasureResult
+        if not os.path.exists(path):
+            return
+        progs, results = [], []
+        for row in records.load(path):
+            if row["task"]["key"] != self.task.key or row.get("tool") != "ansor":
+                continue
+            try:
+                p = self.task.program(row["config"])
+            except Exception:  # noqa: BLE001 - a row of another version of this task: skip it
+                continue
+            if p.key() in self.measured:
+                continue
+            progs.append(p)
+            results.append(MeasureResult.from_json(row["result"]))
+        if progs:
+            self._learn(progs, results)
+            if history is not None:
+                self.last_predictions = None
+                history(self, [(self.task, p) for p in progs], results)
+
+    # ---------------------------------------------------------------- one round
+    def step(self, measurer, batch_size: int, callbacks=(), ref=None) -> list:
+        """Propose, lower, measure and learn one batch; returns its ``MeasureResult``s ([] when done)."""
+        progs = self.search.next_batch(batch_size, set(self.measured), [p for _, p in self.elites])
+        if not progs:
+            return []
+        feats = [self.search.lowered(p) for p in progs]
+        self.last_predictions = (list(self.model.predict([f[1] for f in feats])) if self.model.fitted
+                                 else None)
+        funcs = [f[0] for f in feats]
+        results = measurer.measure(funcs, ref if ref is not None else self.reference)
+        inputs = [(self.task, p) for p in progs]
+        for cb in callbacks:
+            cb(self, inputs, results)
+        self._learn(progs, results)
+        return results
+
+    @property
+    def reference(self):
+        if getattr(self, "_ref", None) is None:
+            self._ref = self.task.reference()
+        return self._ref
+
+    def tune(self, n_trial: int, measurer=None, batch_size: int = 16, callbacks=(), records=None,
+             early_stopping: int | None = None):
+        """Measure up to ``n_trial`` programs (resumed ones included) and return the ``History``."""
+        from ..tune.callbacks import History, log_to_file
+        from ..tune.measure import Measurer
+
+        if n_trial < 0 or batch_size < 1:
+            raise ValueError(f"tune: n_trial must be >= 0 and batch_size >= 1, got {n_trial} and {batch_size}")
+        callbacks = list(callbacks)
+        history = next((cb for cb in callbacks if isinstance(cb, History)), None)
+        if history is None:
+            history = History()
+            callbacks.append(history)
+        if records is not None:
+            self._resume(records, history)
+            callbacks.insert(0, log_to_file(records, tool="ansor"))
+        own = measurer is None
+        measurer = Measurer() if own else measurer
+        try:
+            while self.trial < n_trial:
+                if early_stopping is not None and self.trial - self.best_trial >= early_stopping:
+                    break
+                if not self.step(measurer, min(batch_size, n_trial - self.trial), callbacks):
+                    break
+        finally:
+            if own:
+                measurer.close()
+        return history
+
+    def best_schedule(self):
+        """The schedule of the best program measured (None before any success)."""
+        return None if self.best_program is None else self.best_program.apply()
+
+    def __repr__(self):
+        return f"<AnsorTuner {self.task.key}: {self.trial} trials, best {self.best_gflops:.1f} GFLOPS>"

@@ -1,0 +1,69 @@
+"""Tuned schedules from a records file, whichever tuner found them (AutoTVM or Ansor).
+
+``wb.compile(mod, records=path)`` calls ``apply_records(path)``: each fused group gets the
+schedule of the best measurement recorded for it. A group tuned by both tuners gets the
+faster of the two recorded programs; a group tuned by neither keeps its default schedule.
+
+>>> best = apply_records([])
+>>> best.schedule_group(None) is None
+True
+"""
+from __future__ import annotations
+
+import math
+import os
+
+
+class TunedSchedules:
+    """AutoTVM's and Ansor's best records side by side; ``schedule_group`` picks the faster."""
+
+    def __init__(self, records):
+        from .ansor.apply import AnsorHistoryBest
+        from .autotvm.apply import ApplyHistoryBest
+        from .tune import records as rec
+        rows = list(rec.load(records)) if isinstance(records, (str, os.PathLike)) else list(records)
+        self.autotvm = ApplyHistoryBest(rows)
+        self.ansor = AnsorHistoryBest(rows)
+        self.tuned = 0
+
+    def __len__(self):
+        return len(self.autotvm) + len(self.ansor)
+
+    @staticmethod
+    def _seconds(row) -> float:
+        from .tune import records as rec
+        return rec.result_of(row).mean if row is not None else math.inf
+
+    def schedule_group(self, group_te):
+        """The best tuned schedule of a fused group (``graph.to_te.GroupTE``), or None."""
+        if group_te is None:
+            return None
+        candidates = []
+        if len(self.ansor):
+            from .ansor.analysis import ComputeDAG
+            row = self.ansor.rows.get(ComputeDAG(group_te.inputs, group_te.outputs).key)
+            if row is not None:
+                candidates.append((self._seconds(row), self.ansor))
+        if len(self.autotvm):
+            from .autotvm.extract import group_match
+            from .autotvm.task import Task
+            m = group_match(group_te)
+            if m is not None:
+                row = self.autotvm.rows.get(Task(m[0], m[1]).key)
+                if row is not None:
+                    candidates.append((self._seconds(row), self.autotvm))
+        for _, source in sorted(candidates, key=lambda c: c[0]):
+            s = source.schedule_group(group_te)
+            if s is not None:
+                return s
+        return None
+
+    def __repr__(self):
+        return f"TunedSchedules(autotvm: {len(self.autotvm)} tasks, ansor: {len(self.ansor)} tasks)"
+
+
+def apply_records(records) -> TunedSchedules:
+    """The tuned schedules of a records path (or rows, or an existing ``TunedSchedules``)."""
+    if isinstance(records, TunedSchedules) or hasattr(records, "schedule_group"):
+        return records
+    return TunedSchedules(records)
