@@ -9,7 +9,7 @@ def main(A: float32[4], B: float32[4]):
     for i in range(4):
         B[i] = A[i] + 1.0
 """
-from . import ansor, autotvm, errors, graph, te, tir, tune
+from . import ansor, autotvm, byoc, errors, graph, te, tir, tune
 from .build import build
 from .compile import compile
 from .errors import (CodegenError, LoweringError, RuntimeCallError, ScheduleError, TuningError, TypeCheckError,

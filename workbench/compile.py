@@ -49,9 +49,10 @@ def _flops(g) -> float | None:
 
 
 class _Compiler:
-    def __init__(self, num_threads, best=None):
+    def __init__(self, num_threads, best=None, backends=()):
         self.num_threads = num_threads
         self.best = best  # autotvm.ApplyHistoryBest: tuned schedules for the groups it knows
+        self.backends = {b.name: b for b in backends}  # external backends (BYOC), by name
         self.tuned = 0
         self.cache: dict = {}
         self.slots: list = []
@@ -82,6 +83,37 @@ class _Compiler:
     def value(self, n):
         return self.where[id(n)]
 
+    def external(self, n: Call) -> None:
+        """A call of a partitioned function: a step run by its external backend."""
+        from .byoc.backends.base import ExternalBackendError, Partition
+        from .byoc.runtime import ExternalKernel
+        fn = n.op
+        name, compiler = fn.attrs.get("global_symbol", fn.name), fn.attrs["Compiler"]
+        backend = self.backends.get(compiler)
+        if backend is None:
+            raise ExternalBackendError(f"compile: partition {name} is for backend {compiler!r}, which was not given; "
+                                       f"pass it in backends= (given: {', '.join(self.backends) or 'none'})")
+        part = Partition(name, fn)
+        try:
+            runner = backend.build(part)
+        except ExternalBackendError:
+            raise
+        except Exception as e:
+            raise ExternalBackendError(f"backend {compiler!r} could not build partition {name} "
+                                       f"({', '.join(part.ops)}): {type(e).__name__}: {e}") from e
+        if not callable(runner):
+            raise ExternalBackendError(f"backend {compiler!r}: build() of partition {name} returned "
+                                       f"{type(runner).__name__}, not a callable")
+        kernel = ExternalKernel(part, backend, runner)
+        ins = []
+        for a in n.args:
+            v = self.value(a)
+            ins.extend(v if isinstance(v, list) else [v])
+        types = n.type.fields if hasattr(n.type, "fields") else (n.type,)
+        outs = [self.slot(t.shape, t.dtype, "temp") for t in types]
+        self.steps.append(Step(name, kernel, tuple(ins), tuple(outs), tuple(part.ops), None, compiler))
+        self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
+
     def run(self, fn: Function) -> Executable:
         for p in fn.params:
             self.where[id(p)] = self.slot(p.type.shape, p.type.dtype, "input", p.name)
@@ -96,6 +128,8 @@ class _Compiler:
                 self.where[id(n)] = [self.value(f) for f in n.fields]
             elif isinstance(n, TupleGetItem):
                 self.where[id(n)] = self.value(n.tuple_value)[n.index]
+            elif isinstance(n, Call) and isinstance(n.op, Function) and "Compiler" in n.op.attrs:
+                self.external(n)
             elif isinstance(n, Call):
                 if not isinstance(n.op, Function):
                     raise CodegenError(f"compile: operator {n.op.name} is not in a fused group; run fuse_ops first")
@@ -124,13 +158,19 @@ class _Compiler:
 
 
 def compile(mod: Module, target: str = "llvm", ctx: PassContext | None = None,  # noqa: A001
-            num_threads: int | None = None, records=None) -> Executable:
+            num_threads: int | None = None, records=None, backends=None) -> Executable:
     """Optimize (unless already fused) and compile a graph module for this machine.
 
     With ``records`` (a records path of AutoTVM and/or Ansor, or ``apply_history_best(path)``), fused groups
     whose task was tuned use the best config found; the others use their default schedule.
 
+    With ``backends`` (``workbench.byoc`` backends, in priority order), the module is first partitioned
+    (``byoc.partition_for``): each backend runs the parts its pattern table takes, Workbench compiles the
+    rest. ``exe.partitioned`` keeps the partition (report, annotated module); ``exe.profile()`` shows which
+    backend ran each step and the time spent at the boundaries.
+
     >>> exe = wb.compile(mod, records="resnet.jsonl"); out = exe.run(input=x); exe.profile(input=x)   # doctest: +SKIP
+    >>> exe = wb.compile(mod, backends=[byoc.OnnxRuntimeBackend()]); exe.partitioned.report   # doctest: +SKIP
     """
     if target != "llvm":
         raise CodegenError(f"compile: unknown target {target!r}; available: llvm")
@@ -140,15 +180,21 @@ def compile(mod: Module, target: str = "llvm", ctx: PassContext | None = None,  
         raise CodegenError(f"compile: expected a graph Module (e.g. from_onnx(path)) or Function, "
                            f"got {type(mod).__name__}")
     t0 = time.perf_counter()
-    if not _is_fused(mod.main):
+    partitioned = None
+    if backends and not _is_fused(mod.main):  # a module partitioned (or fused) already is compiled as it is
+        from .byoc import partition_for
+        partitioned = partition_for(mod, backends, ctx)
+        mod = partitioned.module
+    elif not _is_fused(mod.main):
         mod = optimize(mod, ctx)
     best = None
     if records is not None:
         from .apply_records import apply_records
         best = apply_records(records)  # AutoTVM and Ansor records alike
-    compiler = _Compiler(num_threads, best)
+    compiler = _Compiler(num_threads, best, list(backends or ()))
     exe = compiler.run(verify(mod).main)
     exe.tuned_kernels = compiler.tuned
     exe.compile_time = time.perf_counter() - t0
     exe.module = mod
+    exe.partitioned = partitioned
     return exe

@@ -5,6 +5,11 @@ and writing slots). Inputs are checked once per run; kernels are then called
 on raw addresses. Intermediate slots share storage when their lifetimes do not
 overlap (``plan_memory``). ``profile()`` times every step and reports its share
 of the total and its GFLOPS where the op has a known FLOP count.
+
+A step may be an external partition (``backend`` is then the external backend's
+name, e.g. "onnxruntime"): its kernel also reports the time spent at the
+boundary (wrapping buffers, checking and copying results), which the profile
+shows per step and in total.
 """
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ class Step:
     outputs: tuple
     ops: tuple = ()
     flops: float | None = None
+    backend: str = "workbench"   # who runs the step: Workbench's own kernel, or an external backend
 
 
 def plan_memory(slots: list, steps: list) -> tuple:
@@ -79,27 +85,56 @@ def plan_memory(slots: list, steps: list) -> tuple:
 
 @dataclass
 class ProfileRow:
-    """One kernel in a ``Profile``: its name, the ops fused in it, median seconds, share of the total, GFLOPS."""
+    """One kernel in a ``Profile``: its name, the ops fused in it, median seconds, share of the total, GFLOPS,
+    the backend that ran it, and (external steps) the median seconds of that spent at the boundary."""
     name: str
     ops: tuple
     seconds: float
     share: float
     gflops: float | None
+    backend: str = "workbench"
+    boundary: float = 0.0
 
 
 @dataclass
 class Profile:
-    """Per-kernel times of one model, slowest first."""
+    """Per-kernel times of one model, slowest first; ``by_backend()`` and ``boundary`` for partitioned models."""
     rows: list
     total: float
 
+    @property
+    def boundary(self) -> float:
+        """Seconds per run spent at the boundaries of external partitions (sum of the medians)."""
+        return sum(r.boundary for r in self.rows)
+
+    def by_backend(self) -> dict:
+        """backend -> (steps, seconds, boundary seconds)."""
+        out: dict = {}
+        for r in self.rows:
+            n, t, b = out.get(r.backend, (0, 0.0, 0.0))
+            out[r.backend] = (n + 1, t + r.seconds, b + r.boundary)
+        return out
+
     def __repr__(self):
-        lines = [f"{'kernel':44s} {'time':>10s} {'share':>7s} {'GFLOPS':>8s}  ops"]
+        external = any(r.backend != "workbench" for r in self.rows)
+        be = f" {'backend':12s} {'boundary':>10s}" if external else ""
+        lines = [f"{'kernel':44s} {'time':>10s} {'share':>7s} {'GFLOPS':>8s}{be}  ops"]
         for r in self.rows:
             g = f"{r.gflops:8.1f}" if r.gflops else f"{'':8s}"
-            lines.append(f"{r.name[:44]:44s} {r.seconds * 1e3:8.3f}ms {r.share * 100:6.1f}% {g}  {', '.join(r.ops)}")
+            b = (f" {r.backend[:12]:12s} " + (f"{r.boundary * 1e3:8.3f}ms" if r.backend != "workbench" else " " * 10)
+                 if external else "")
+            lines.append(f"{r.name[:44]:44s} {r.seconds * 1e3:8.3f}ms {r.share * 100:6.1f}% {g}{b}  {', '.join(r.ops)}")
         lines.append(f"{'total':44s} {self.total * 1e3:8.3f}ms")
+        if external:
+            for name, (n, t, b) in self.by_backend().items():
+                extra = f", {b * 1e3:.3f} ms of it at boundaries" if name != "workbench" else ""
+                lines.append(f"  {name}: {n} step{'s' * (n != 1)}, {t * 1e3:.3f} ms{extra}")
         return "\n".join(lines)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Notebook display: a table with a bar per kernel's share of the time; viz is imported only here."""
+        from ..viz.display import display_bundle
+        return display_bundle(self)
 
 
 class Executable:
@@ -165,6 +200,7 @@ class Executable:
         """Run ``repeat`` times timing each kernel; rows slowest first (median seconds per kernel)."""
         addr, outs, keep = self._bind(inputs)
         times = [[] for _ in self.steps]
+        edges = [[] for _ in self.steps]
         clock = time.perf_counter
         for st in self.steps:  # warm up
             st.kernel.call_addresses(*[addr[s] for s in st.inputs + st.outputs])
@@ -174,14 +210,19 @@ class Executable:
                 t0 = clock()
                 st.kernel.call_addresses(*a)
                 times[k].append(clock() - t0)
+                if st.backend != "workbench":
+                    edges[k].append(getattr(st.kernel, "last_boundary", 0.0))
         med = [statistics.median(t) for t in times]
         total = sum(med)
         rows = [ProfileRow(st.name, st.ops, m, m / total if total else 0.0,
-                           st.flops / m / 1e9 if st.flops and m else None)
-                for st, m in zip(self.steps, med)]
+                           st.flops / m / 1e9 if st.flops and m else None, st.backend,
+                           statistics.median(e) if e else 0.0)
+                for st, m, e in zip(self.steps, med, edges)]
         rows.sort(key=lambda r: -r.seconds)
         return Profile(rows, total)
 
     def __repr__(self):
-        return (f"<Executable: {len(self.steps)} kernels, inputs {self.input_names}, "
+        ext = sum(st.backend != "workbench" for st in self.steps)
+        parts = f" ({ext} external partitions)" if ext else ""
+        return (f"<Executable: {len(self.steps)} kernels{parts}, inputs {self.input_names}, "
                 f"{self.memory_bytes / 2**20:.1f} MiB of intermediates, compiled in {self.compile_time:.2f} s>")
