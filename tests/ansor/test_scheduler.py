@@ -70,3 +70,12 @@ def test_tuner_records_and_resumes(tmp_path):
     h2 = again.tune(16, measurer=m, batch_size=4, records=path)
     assert again.trial == 16 and len(m.calls) == 16   # 12 resumed from the file, 4 measured
     assert h2.n_trials == 16
+
+
+def test_history_from_ansor_records_needs_no_flop_argument(tmp_path):
+    task = SearchTask("small", *dags.elementwise_chain(8, 16))
+    path = str(tmp_path / "t.jsonl")
+    h = AnsorTuner(task, seed=0, population=16).tune(8, measurer=FakeMeasurer({"small": 1e-5}), batch_size=4,
+                                                     records=path)
+    again = History.from_records(path)
+    assert again.n_trials == 8 and abs(again.best_gflops - h.best_gflops) < 1e-6 * max(1.0, h.best_gflops)

@@ -133,7 +133,8 @@ class History:
         """Rebuild the history of one task from a records file (predictions are not recorded).
 
         Rows measured together share a timestamp, so each run of equal timestamps is a batch.
-        ``key`` defaults to the first task in the file; ``flop`` to the AutoTVM task's count.
+        ``key`` defaults to the first task in the file; ``flop`` to the count an Ansor row carries, else
+        the AutoTVM task's count.
 
         >>> h = History.from_records("mm.jsonl", flop=2 * 64**3)   # doctest: +SKIP
         """
@@ -141,6 +142,8 @@ class History:
         if key is None and rows:
             key = rows[0]["task"]["key"]
         rows = [r for r in rows if r["task"]["key"] == key]
+        if flop is None and rows:
+            flop = rows[0]["config"].get("flop")  # Ansor rows carry their task's flop count
         if flop is None and rows:
             from .. import autotvm  # only to count the task's flops; tune does not otherwise need autotvm
             flop = autotvm.task(rows[0]["task"]["name"], tuple(rows[0]["task"]["args"])).flop
