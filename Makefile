@@ -1,14 +1,18 @@
-# Workbench: `make demo` sets up and runs the demo; `make test` sets up and runs the tests.
+# Workbench: `make lab` sets up and opens the course notebooks in JupyterLab; `make test` sets up
+# and runs the tests; `make demo` sets up and runs the headless demo.
 # Setup (scripts/setup.sh) is idempotent and takes well under a second once done.
 
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-n 2 -k matmul"`.
 PYTEST_ARGS ?=
+# Extra JupyterLab arguments, e.g. `make lab LAB_ARGS="--port 8899 --no-browser"`.
+LAB_ARGS ?=
 
-.PHONY: setup demo test test-all bench clean help
+.PHONY: setup lab demo test test-all bench clean help
 
 help:
+	@echo "make lab       set up, then open the course notebooks (notebooks/) in JupyterLab"
 	@echo "make demo      set up, then run the demo (python -m workbench.demo)"
 	@echo "make test      set up, then run the fast tests (slow ones deselected)"
 	@echo "make test-all  set up, then run all tests, slow ones included"
@@ -18,6 +22,12 @@ help:
 
 setup:
 	@VENV=$(VENV) bash scripts/setup.sh
+
+# JupyterLab on notebooks/, on this machine only (127.0.0.1); as root it needs --allow-root.
+# Kernels inherit OMP_WAIT_POLICY=PASSIVE so xgboost does not busy-wait beside a measurement.
+lab: setup
+	OMP_WAIT_POLICY=PASSIVE $(VENV)/bin/jupyter lab notebooks/ --ip=127.0.0.1 \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 demo: setup
 	$(PY) -m workbench.demo

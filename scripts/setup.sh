@@ -2,9 +2,11 @@
 # Set up a development environment for Workbench, idempotently:
 #   1. .venv with Python >= 3.11 (python3.11 preferred), created if missing or broken;
 #   2. `pip install -e '.[dev]'`, skipped while .venv/.installed is newer than pyproject.toml;
-#   3. Graphviz's `dot` via apt-get when it is missing and we are root (a warning otherwise).
+#   3. Graphviz's `dot` via apt-get when it is missing and we are root (a warning otherwise);
+#   4. with WORKBENCH_BROWSER=1 (what .ci/run sets), Debian's Chromium for the browser tests, the
+#      same way (~500 MB, so not by default; never `playwright install`).
 # A second run does nothing and takes well under a second.
-# Environment: VENV (default .venv), PYTHON (interpreter used to create the venv).
+# Environment: VENV (default .venv), PYTHON (interpreter used to create the venv), WORKBENCH_BROWSER.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -56,16 +58,34 @@ else
     touch "$STAMP"
 fi
 
-# 3. Graphviz's dot (used to render graphs; the Python package only writes DOT text)
-if command -v dot >/dev/null 2>&1; then
-    :
-elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    log "installing Graphviz (dot) with apt-get"
-    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null &&
-           DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz </dev/null >/dev/null; }; then
-        warn "apt-get install graphviz failed; rendering graphs to SVG/PNG will not work (DOT text still does)"
+apt_updated=""
+apt_install() {  # apt_install PACKAGE: as root with apt-get, else return 1
+    [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1 || return 1
+    if [[ -z "$apt_updated" ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null || return 1
+        apt_updated=1
     fi
-else
-    warn "Graphviz 'dot' not found and cannot install it (need root and apt-get); install it with: sudo apt-get install -y graphviz"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" </dev/null >/dev/null
+}
+
+# 3. Graphviz's dot (used to render graphs; the Python package only writes DOT text)
+if ! command -v dot >/dev/null 2>&1; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        log "installing Graphviz (dot) with apt-get"
+        apt_install graphviz ||
+            warn "apt-get install graphviz failed; rendering graphs to SVG/PNG will not work (DOT text still does)"
+    else
+        warn "Graphviz 'dot' not found and cannot install it (need root and apt-get); install it with: sudo apt-get install -y graphviz"
+    fi
+fi
+
+# 4. Chromium for the browser tests (tests/browser/), only when asked
+if [[ "${WORKBENCH_BROWSER:-0}" == 1 && ! -x /usr/bin/chromium ]]; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        log "installing Chromium with apt-get (for the browser tests)"
+        apt_install chromium || warn "apt-get install chromium failed; the browser tests will be skipped"
+    else
+        warn "Chromium not found and cannot install it (need root and apt-get); the browser tests will be skipped; install it with: sudo apt-get install -y chromium"
+    fi
 fi
 log "ready ($VENV)"

@@ -79,3 +79,24 @@ def test_history_from_ansor_records_needs_no_flop_argument(tmp_path):
                                                      records=path)
     again = History.from_records(path)
     assert again.n_trials == 8 and abs(again.best_gflops - h.best_gflops) < 1e-6 * max(1.0, h.best_gflops)
+
+
+def test_a_model_task_measures_its_default_schedule_first(tmp_path):
+    from workbench import ansor
+    from workbench.graph import Function, Module, ops
+    from workbench.graph.passes import optimize
+    from workbench.graph.to_te import default_schedule, group_to_te
+    x = ops.var("x", (8, 32))
+    mod = Module(Function((x,), ops.nn.relu(ops.add(ops.multiply(x, x), x))))
+    (task, _), = ansor.extract_tasks(mod)
+    assert task.baseline is not None
+    path = str(tmp_path / "m.jsonl")
+    m = FakeMeasurer({task.name: 1e-5})
+    tuner = AnsorTuner(task, seed=0, population=16)
+    tuner.tune(4, measurer=m, batch_size=4, records=path)
+    from workbench.tune import records
+    rows = list(records.load(path))
+    assert rows[0]["config"]["sketch"] == -1 and rows[0]["config"]["baseline"]
+    assert "baseline" in tuner.measured
+    base = task.program(rows[0]["config"])          # replays to the group's default schedule
+    assert str(base.apply().trace) == str(task.baseline().trace)

@@ -152,3 +152,13 @@ def test_function_backend_names_missing_implementations():
                               {"nn.relu": lambda x: np.maximum(x, 0)})
     with pytest.raises(byoc.ExternalBackendError, match="no implementation of exp"):
         wb.compile(relu_net(), backends=[be])
+
+
+def test_loading_c_partitions_leaves_subnormals_alone():
+    """A library linked with -ffast-math would switch on flush-to-zero for the whole process."""
+    x = ops.var("x", (4, 8))
+    mod = Module(Function((x,), ops.nn.relu(ops.nn.dense(x, ops.const(np.ones((8, 8), "float32"))))))
+    exe = wb.compile(mod, backends=[byoc.CBackend()])
+    np.testing.assert_allclose(exe.run(x=np.ones((4, 8), "float32")), np.full((4, 8), 8.0))
+    tiny = np.array([1e-39], np.float32)   # a float32 subnormal
+    assert (tiny * np.float32(1.0))[0] != 0.0

@@ -80,7 +80,7 @@ def test_log_to_file_and_history_from_records(tmp_path):
     run([log_to_file(path), live])
     rows = list(records.load(path))
     assert len(rows) == 5 and path.read_text().count("\n") == 5
-    assert rows[0]["task"] == {"name": "matmul", "args": [64, 64, 64], "key": Task.key}
+    assert rows[0]["task"] == {"name": "matmul", "args": [64, 64, 64], "key": Task.key, "flop": Task.flop}
     assert rows[0]["config"] == {"index": 0, "knobs": {"tile_i": [4, 16]}}
     assert [r["result"]["error"] for r in rows] == ["ok", "timeout", "ok", "wrong", "ok"]
     assert rows[0]["tool"] == "autotvm" and rows[0]["target"].startswith("llvm -mcpu=")

@@ -83,14 +83,16 @@ def _mutate_field(prog: Program, rng: random.Random, field: str, choices_of) -> 
 
 
 def _spatial(prog, stage) -> int:
+    """How many spatial axes of ``stage`` are longer than 1 (the choices of its ``par``)."""
     p = prog.sketch.plans[stage]
     name = stage[:-len(".local")] if p.cache else stage
-    return len(prog.dag[name].spatial)
+    return sum(e > 1 for e in prog.dag[name].spatial)
 
 
 MUTATIONS = {
     "tile_size": mutate_tile,
-    "parallel": lambda p, rng: _mutate_field(p, rng, "par", lambda pr, s: list(range(0, _spatial(pr, s) + 1))),
+    "parallel": lambda p, rng: _mutate_field(p, rng, "par", lambda pr, s: list(range(
+        0 if pr.sketch.plans[s].kind != "tile" else 1, _spatial(pr, s) + 1))),
     "unroll": lambda p, rng: _mutate_field(p, rng, "unroll", lambda pr, s: list(UNROLL_STEPS)),
     "compute_at": lambda p, rng: _mutate_field(p, rng, "at", lambda pr, s: [0, 1]),
     "location": lambda p, rng: _mutate_field(
@@ -114,7 +116,7 @@ def mutate(prog: Program, rng: random.Random) -> Program | None:
 
 def crossover(a: Program, b: Program, rng: random.Random) -> Program | None:
     """Each stage's decisions from ``a`` or ``b`` (same sketch only)."""
-    if a.sketch is not b.sketch:
+    if a.sketch is None or a.sketch is not b.sketch:
         return None
     d = {s: json.loads(json.dumps((a if rng.random() < 0.5 else b).decisions.get(s, a.decisions[s])))
          for s in a.decisions}
@@ -129,30 +131,39 @@ class EvolutionarySearch:
         self.task, self.model, self.rng = task, model, rng
         self.population, self.generations = population, generations
         self.mutation_prob, self.eps = mutation_prob, eps
-        self.cache: dict = {}   # program key -> (PrimFunc, features) or None when it does not lower
+        # program key -> (PrimFunc, features, trace text) or None when it does not lower. Programs with
+        # different decisions can give the same schedule (e.g. the vector width of an inlined stage):
+        # the trace text identifies what would actually run, so nothing is measured twice.
+        self.cache: dict = {}
 
     def lowered(self, prog: Program):
-        """``(PrimFunc, store features)`` of ``prog``, or None when it is not a legal program."""
+        """``(PrimFunc, store features, trace text)`` of ``prog``, or None when it is not a legal program."""
         k = prog.key()
         if k not in self.cache:
             try:
-                f = self.task.lower(prog)
-                self.cache[k] = (f, store_features(f))
+                from ..lower import lower
+                s = prog.apply()
+                f = lower(s, self.task.inputs + self.task.outputs, self.task.name)
+                self.cache[k] = (f, store_features(f), s.trace.python())
             except Exception:  # noqa: BLE001 - an illegal program is simply not a candidate
                 self.cache[k] = None
         return self.cache[k]
 
+    def _schedules(self, keys) -> set:
+        """The trace texts of programs (by key) lowered so far."""
+        return {self.cache[k][2] for k in keys if self.cache.get(k) is not None}
+
     def random_programs(self, n: int, exclude: set, tries: int = 8) -> list:
-        """Up to ``n`` distinct legal random programs whose keys are not in ``exclude``."""
-        out, keys = [], set(exclude)
+        """Up to ``n`` legal random programs with distinct schedules, none equal to a program in ``exclude``."""
+        out, taken = [], self._schedules(exclude)
         for _ in range(n * tries):
             if len(out) >= n:
                 break
             p = sample_program(self.rng.choice(self.task.sketches), self.rng)
-            k = p.key()
-            if k in keys or self.lowered(p) is None:
+            low = self.lowered(p)
+            if low is None or low[2] in taken:
                 continue
-            keys.add(k)
+            taken.add(low[2])
             out.append(p)
         return out
 
@@ -187,8 +198,16 @@ class EvolutionarySearch:
             sc = self._scores(everyone)
             order = np.argsort(-sc)
             pop = [everyone[i] for i in order[:self.population]]
-        candidates = [p for p in seen.values() if p.key() not in measured]
+        done = self._schedules(measured)
+        candidates = [p for p in seen.values() if self.lowered(p)[2] not in done]
         sc = self._scores(candidates) if candidates else np.zeros(0)
-        best = [candidates[i] for i in np.argsort(-sc)[: n - n_random]]
-        taken = measured | {p.key() for p in best}
+        best, chosen = [], set()
+        for i in np.argsort(-sc):
+            trace = self.lowered(candidates[i])[2]
+            if trace not in chosen:
+                chosen.add(trace)
+                best.append(candidates[i])
+            if len(best) >= n - n_random:
+                break
+        taken = set(measured) | {p.key() for p in best}
         return best + self.random_programs(n - len(best), taken)

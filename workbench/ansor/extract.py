@@ -16,7 +16,7 @@ from ..graph.expr import Call, Function, Module
 from ..graph.functor import post_order
 from ..graph.passes import PassContext, optimize
 from ..graph.printer import function_str
-from ..graph.to_te import group_to_te
+from ..graph.to_te import default_schedule, group_to_te
 from .task import SearchTask
 
 
@@ -33,7 +33,7 @@ def group_name(group_te) -> str:
 def task_of_group(fn: Function) -> SearchTask:
     """The search task of one fused group (a ``Primitive`` function)."""
     g = group_to_te(fn)
-    return SearchTask(group_name(g), g.inputs, g.outputs)
+    return SearchTask(group_name(g), g.inputs, g.outputs, baseline=lambda: default_schedule(g))
 
 
 def _is_fused(mod: Module) -> bool:

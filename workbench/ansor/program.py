@@ -6,7 +6,7 @@ stage's decisions from either parent):
 - ``tile``: for a tiled stage, the inner factors of each axis (3 per spatial axis for
   levels 1..3, 1 per reduction axis); the outermost level gets the rest;
 - ``at``: the consumer level (0 or 1) a tiled stage is computed inside;
-- ``par``: how many outer loops are fused into the parallel loop (0 = none);
+- ``par``: how many outer loops longer than 1 are fused into the parallel loop (0 = none);
 - ``vec``: the vector width of a simple stage's innermost loop (1 = none);
 - ``unroll``: the ``auto_unroll_max_step`` pragma (0 = none);
 - ``loc``: a placed stage's compute location (``"root"``, ``"inline"`` or a reader's name);
@@ -92,6 +92,36 @@ class Program:
         return f"Program({self.sketch.name}, {json.dumps(self.decisions, sort_keys=True)})"
 
 
+class BaselineProgram:
+    """The schedule a task gets without tuning (e.g. an op's hand-written default), measured like any
+    program, so that tuning never ends up slower than not tuning: records keep it beside the programs
+    the search found, and compiling picks whichever was fastest."""
+
+    sketch = None
+    decisions: dict = {}
+
+    def __init__(self, dag, make=None, trace=None):
+        self.dag, self._make, self._trace = dag, make, trace
+
+    def key(self) -> str:
+        return "baseline"
+
+    def apply(self, outputs=None):
+        if self._trace is not None:
+            return create_schedule([t.op for t in (outputs or self.dag.outputs)]).replay(self._trace)
+        return self._make()
+
+    def to_json(self) -> dict:
+        return {"sketch": -1, "decisions": {}, "trace": json.loads(self.apply().trace.to_json()),
+                "flop": self.dag.flop, "baseline": True}
+
+    def copy(self) -> "BaselineProgram":
+        return self
+
+    def __repr__(self):
+        return "BaselineProgram(the default schedule)"
+
+
 class _Applier:
     def __init__(self, prog: Program, s):
         self.p, self.s = prog, s
@@ -152,11 +182,11 @@ class _Applier:
                     c_levels[k].append(loops[k])
             cs.reorder(*(c_levels[0] + c_levels[1] + c_levels[2]))
             attach_axis = c_levels[at][-1]
-            par = min(int(d.get("par", 1)), len(c_levels[0]))
-            if par >= 1:
-                fused = cs.fuse(*c_levels[0][:par]) if par > 1 else c_levels[0][0]
+            outer = self._parallel_prefix(cs, c_levels[0], int(d.get("par", 1)))
+            if outer:
+                fused = cs.fuse(*outer) if len(outer) > 1 else outer[0]
                 cs.parallel(fused)
-                if at == 0 and par == len(c_levels[0]):
+                if at == 0 and len(outer) == len(c_levels[0]):
                     attach_axis = fused
             if c_levels[2] and self._vec_ok(cs, c_levels[2][-1]):
                 cs.vectorize(c_levels[2][-1])
@@ -181,15 +211,29 @@ class _Applier:
         st.reorder(*order)
         self.levels[name] = lv
         if at is None:
-            par = min(int(d.get("par", 1)), len(lv["S0"]))
-            if par >= 1:
-                fused = st.fuse(*lv["S0"][:par]) if par > 1 else lv["S0"][0]
+            outer = self._parallel_prefix(st, lv["S0"], int(d.get("par", 1)))
+            if outer:
+                fused = st.fuse(*outer) if len(outer) > 1 else outer[0]
                 st.parallel(fused)
-                lv["S0"] = [fused] + lv["S0"][par:]
+                lv["S0"] = [fused] + lv["S0"][len(outer):]
         if lv["S3"] and self._vec_ok(st, lv["S3"][-1]):
             st.vectorize(lv["S3"][-1])
         if d.get("unroll", 0):
             st.pragma(st.leaf_iter_vars[0], "auto_unroll_max_step", int(d["unroll"]))
+
+    @staticmethod
+    def _parallel_prefix(st, axes: list, par: int) -> list:
+        """The outer ``axes`` to fuse into the parallel loop: up to and including the ``par``-th one
+        longer than 1 (loops of extent 1 add no parallelism, so they do not count)."""
+        if par <= 0:
+            return []
+        seen = 0
+        for k, iv in enumerate(axes):
+            if (st.extent_of(iv) or 1) > 1:
+                seen += 1
+                if seen == par:
+                    return axes[:k + 1]
+        return list(axes)
 
     @staticmethod
     def _vec_ok(st, iv) -> bool:
@@ -209,9 +253,9 @@ class _Applier:
             if (st.extent_of(last) or 0) >= vec:
                 outer, inner = st.split(last, factor=vec)
                 data = data[:-1] + [outer]
-        par = min(int(d.get("par", 0)), len(data))
-        if par >= 1:
-            fused = st.fuse(*data[:par]) if par > 1 else data[0]
+        outer = self._parallel_prefix(st, data, int(d.get("par", 0)))
+        if outer:
+            fused = st.fuse(*outer) if len(outer) > 1 else outer[0]
             st.parallel(fused)
         if inner is not None:
             st.vectorize(inner)
@@ -279,7 +323,7 @@ def sample_program(sketch: Sketch, rng: random.Random) -> Program:
                 tiles[iv.name] = sample_tile(rng, e, 3)
             for iv, e in zip(op.reduce_axis, info.reduction):
                 tiles[iv.name] = sample_tile(rng, e, 1)
-            d[name] = {"tile": tiles, "par": rng.randint(1, len(info.spatial)),
+            d[name] = {"tile": tiles, "par": rng.randint(1, max(1, sum(e > 1 for e in info.spatial))),
                        "unroll": _choice(rng, UNROLL_STEPS)}
             if p.consumer:
                 d[name]["at"] = rng.randint(0, 1)
@@ -287,7 +331,7 @@ def sample_program(sketch: Sketch, rng: random.Random) -> Program:
             info = dag[src]
             if p.kind == "consumer":
                 continue
-            d[name] = {"par": rng.randint(0, len(info.spatial)), "vec": _choice(rng, VECTOR_WIDTHS),
+            d[name] = {"par": rng.randint(0, sum(e > 1 for e in info.spatial)), "vec": _choice(rng, VECTOR_WIDTHS),
                        "unroll": _choice(rng, UNROLL_STEPS)}
             if p.kind == "place":
                 locs = ["root"] + (["inline"] if not info.has_reduce else []) + list(p.readers)

@@ -21,10 +21,15 @@ from .sketch import generate_sketches
 
 
 class SearchTask:
-    """A computation to auto-schedule: ``inputs`` (placeholders) and ``outputs`` (te tensors)."""
+    """A computation to auto-schedule: ``inputs`` (placeholders) and ``outputs`` (te tensors).
 
-    def __init__(self, name: str, inputs: list, outputs: list, dag: ComputeDAG | None = None):
+    ``baseline``: optional ``() -> Schedule`` of ``outputs``, what the computation gets untuned
+    (``extract_tasks`` passes the fused group's default schedule); the tuner measures it first.
+    """
+
+    def __init__(self, name: str, inputs: list, outputs: list, dag: ComputeDAG | None = None, baseline=None):
         self.name = name
+        self.baseline = baseline  # () -> Schedule of ``outputs`` used without tuning (measured first), or None
         self.dag = dag or ComputeDAG(inputs, outputs)
         self.inputs, self.outputs = list(self.dag.inputs), list(self.dag.outputs)
         self.args = (self.dag.key,)
@@ -46,6 +51,9 @@ class SearchTask:
 
     def program(self, config: dict) -> Program:
         """The program of a records ``config`` (``{"sketch", "decisions", ...}``)."""
+        if isinstance(config, dict) and config.get("sketch") == -1:
+            from .program import BaselineProgram
+            return BaselineProgram(self.dag, trace=config.get("trace", []))
         try:
             sk = self.sketches[int(config["sketch"])]
             return Program(sk, dict(config["decisions"]))

@@ -25,6 +25,7 @@ from .evolution import EvolutionarySearch
 class AnsorTuner:
     """Auto-schedules ``task`` (a ``SearchTask``); ``model`` may be shared between tuners.
 
+    When the task has a ``baseline`` (the schedule it gets untuned), the first batch measures it too.
     Attributes while and after tuning: ``best_program``, ``best_gflops``, ``best_seconds``,
     ``trial``, ``best_trial``, ``last_predictions`` (the model's scores for the last batch).
     """
@@ -47,20 +48,25 @@ class AnsorTuner:
         self.rows_of_batch: list = []
 
     # ---------------------------------------------------------------- bookkeeping
-    def _gflops(self, result) -> float:
-        return self.task.flop / result.mean / 1e9 if result.ok and result.mean > 0 else 0.0
+    def _throughput(self, result) -> float:
+        """What the cost model learns: GFLOPS, or runs per second for a task without float ops (a copy);
+        0 for a failed measurement. Labels are normalized per task, so the unit does not matter."""
+        if not (result.ok and result.mean > 0):
+            return 0.0
+        return self.task.flop / result.mean / 1e9 if self.task.flop > 0 else 1.0 / result.mean
 
     def _learn(self, progs: list, results: list) -> None:
         feats, gf = [], []
         for p, r in zip(progs, results):
-            g = self._gflops(r)
+            g = self._throughput(r)
             self.trial += 1
             self.measured[p.key()] = g
             if g > 0:
-                self.elites.append((g, p))
-                if g > self.best_gflops:
-                    self.best_gflops, self.best_program, self.best_trial = g, p, self.trial
-                    self.best_seconds = r.mean
+                if p.sketch is not None:  # the baseline is not a sketch's program: nothing to mutate
+                    self.elites.append((g, p))
+                if r.mean < self.best_seconds:
+                    self.best_program, self.best_trial, self.best_seconds = p, self.trial, r.mean
+                    self.best_gflops = self.task.flop / r.mean / 1e9
             low = self.search.lowered(p)
             if low is not None:
                 feats.append(low[1])
@@ -94,7 +100,15 @@ class AnsorTuner:
     # ---------------------------------------------------------------- one round
     def step(self, measurer, batch_size: int, callbacks=(), ref=None) -> list:
         """Propose, lower, measure and learn one batch; returns its ``MeasureResult``s ([] when done)."""
-        progs = self.search.next_batch(batch_size, set(self.measured), [p for _, p in self.elites])
+        base = None
+        if self.task.baseline is not None and "baseline" not in self.measured:
+            from .program import BaselineProgram
+            base = BaselineProgram(self.task.dag, self.task.baseline)
+            if self.search.lowered(base) is None:
+                base = None
+        n = batch_size - (base is not None)
+        progs = self.search.next_batch(n, set(self.measured), [p for _, p in self.elites]) if n > 0 else []
+        progs = ([base] if base is not None else []) + progs
         if not progs:
             return []
         feats = [self.search.lowered(p) for p in progs]

@@ -169,6 +169,11 @@ class Module:
     def _repr_pretty_(self, p, cycle):
         p.text(repr(self))
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Notebook display: the graph as SVG, the text form as fall-back; viz is imported only here."""
+        from ..viz.display import display_bundle
+        return display_bundle(self)
+
 
 def call(op, *args, name: str = "", **attrs) -> Call:
     """Apply an operator (by name or Op) to arguments, inferring the result type.

@@ -159,6 +159,11 @@ class Kernel:
         sig = ", ".join(f"{b.name}: {b.dtype}{list(b.shape)}" for b in self.func.params)
         return f"<Kernel {self.name}({sig}), compiled in {format_seconds(self.compile_time)}>"
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Notebook display: its loop-nest view, its summary as fall-back; viz is imported only here."""
+        from ..viz.display import display_bundle
+        return display_bundle(self)
+
 
 def build_kernel(func: PrimFunc, *, num_threads: int | None = None) -> Kernel:
     """Compile a ``PrimFunc`` for the host CPU and wrap it as a ``Kernel``.

@@ -100,6 +100,11 @@ class PrimFunc:
         import html
         return f"<pre>{html.escape(func_str(self))}</pre>"
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Notebook display: loop tree, iteration space, coloured code; viz is imported only here."""
+        from ..viz.display import display_bundle
+        return display_bundle(self)
+
 
 def seq(*stmts) -> Stmt:
     """A sequence, flattening nested sequences and dropping no-ops."""

@@ -34,7 +34,8 @@ def log_to_file(path, tool: str = "autotvm"):
     target = records.target_string()
 
     def _log(tuner, inputs, results):
-        rows = [records.make_row(task.name, task.args, _config_json(config), result, tool, target)
+        rows = [records.make_row(task.name, task.args, _config_json(config), result, tool, target,
+                                 getattr(task, "flop", None))
                 for (task, config), result in zip(inputs, results)]
         records.append(path, rows)
     _log.path = path
@@ -143,7 +144,7 @@ class History:
             key = rows[0]["task"]["key"]
         rows = [r for r in rows if r["task"]["key"] == key]
         if flop is None and rows:
-            flop = rows[0]["config"].get("flop")  # Ansor rows carry their task's flop count
+            flop = rows[0]["task"].get("flop", rows[0]["config"].get("flop"))  # rows written by log_to_file carry it
         if flop is None and rows:
             from .. import autotvm  # only to count the task's flops; tune does not otherwise need autotvm
             flop = autotvm.task(rows[0]["task"]["name"], tuple(rows[0]["task"]["args"])).flop
@@ -161,3 +162,8 @@ class History:
 
     def __repr__(self):
         return f"<History {len(self.batches)} batches, {self.n_trials} trials, best {self.best_gflops:.2f} GFLOPS>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Notebook display: the trials as static SVG and a plotly figure; viz is imported only here."""
+        from ..viz.display import display_bundle
+        return display_bundle(self)

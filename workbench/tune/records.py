@@ -71,8 +71,12 @@ def target_string() -> str:
     return f"llvm -mcpu={host_cpu()}"
 
 
-def make_row(task_name: str, args, config: dict, result, tool: str = "autotvm", target: str | None = None) -> dict:
+def make_row(task_name: str, args, config: dict, result, tool: str = "autotvm", target: str | None = None,
+             flop: float | None = None) -> dict:
     """One records line as a dict; ``result`` is a ``MeasureResult`` or its ``to_json()``.
+
+    ``flop``, when given, is stored in the row's ``task`` so readers (the records dashboard,
+    ``History.from_records``) can show GFLOPS without rebuilding the task.
 
     >>> make_row("matmul", (8, 8, 8), {"index": 0}, {"costs": [], "error": "build"}, target="llvm")["task"]
     {'name': 'matmul', 'args': [8, 8, 8], 'key': 'matmul(8, 8, 8)'}
@@ -80,8 +84,10 @@ def make_row(task_name: str, args, config: dict, result, tool: str = "autotvm", 
     if tool not in TOOLS:
         raise ValueError(f"records: tool must be one of {TOOLS}, got {tool!r}")
     plain_args = _plain(list(args))
-    return {"version": VERSION, "tool": tool,
-            "task": {"name": task_name, "args": plain_args, "key": task_key(task_name, plain_args)},
+    task = {"name": task_name, "args": plain_args, "key": task_key(task_name, plain_args)}
+    if flop is not None:
+        task["flop"] = float(flop)
+    return {"version": VERSION, "tool": tool, "task": task,
             "config": config, "result": result if isinstance(result, dict) else result.to_json(),
             "target": target if target is not None else target_string()}
 

@@ -89,11 +89,18 @@ def find_compiler() -> str:
                                "e.g. apt-get install -y gcc")
 
 
+# Fast-math's parts, not -ffast-math itself: linking a shared library with -ffast-math adds crtfastmath.o,
+# which turns on flush-to-zero / denormals-are-zero for the whole process when the library loads,
+# silently changing every other computation in the notebook (and hypothesis refuses to run).
+DEFAULT_FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros",
+                 "-fassociative-math", "-ffp-contract=fast")
+
+
 class CBackend(Backend):
     """Partitions as C source, compiled with the system C compiler into shared libraries."""
     name = "c"
 
-    def __init__(self, flags=("-O3", "-march=native", "-ffast-math"), cache_dir=None, table: PatternTable = None):
+    def __init__(self, flags=DEFAULT_FLAGS, cache_dir=None, table: PatternTable = None):
         self.flags = tuple(flags)
         self.table = table if table is not None else c_table()
         self.cache_dir = pathlib.Path(cache_dir or pathlib.Path(tempfile.gettempdir()) / "workbench_byoc_c")

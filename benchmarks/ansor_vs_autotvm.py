@@ -1,0 +1,140 @@
+"""Ansor vs AutoTVM on the single-operator suite of the Ansor paper, then ResNet-18 end to end.
+
+Part 1: for each operator (1D/2D/3D conv, matmul, grouped, dilated, depthwise and transposed
+conv, capsule conv, matrix 2-norm), Ansor tunes with ``--trials`` measurements; where AutoTVM
+has a template (matmul, conv2d, depthwise) its XGBoost tuner gets the same budget on the same
+computation, with the same measurer. Printed per task: best GFLOPS of each, the ratio, and the
+trials each needed to reach 90% of its own final best. GFLOPS count 2 x multiply-adds for both.
+
+Part 2 (``--e2e-trials N``, 0 to skip): ResNet-18's tasks tuned by Ansor's task scheduler with
+N trials in all, compiled with the records, and timed side by side (interleaved rounds,
+medians) against the untuned compile and onnxruntime.
+
+usage: python benchmarks/ansor_vs_autotvm.py [--trials 64] [--tasks C2D,GMM] [--e2e-trials 400]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+
+from workbench.runtime.blas_env import reexec_without_blas_overrides
+
+reexec_without_blas_overrides()
+
+from _ansor_suite import AUTOTVM, SUITE  # noqa: E402
+from _timing import seconds  # noqa: E402
+
+import workbench as wb  # noqa: E402
+from workbench import ansor, autotvm  # noqa: E402
+from workbench.autotvm.task import flop_of  # noqa: E402
+from workbench.tune import Measurer  # noqa: E402
+
+
+def trials_to_90(curve: list) -> int:
+    """Trials (1-based) until the best-so-far first reached 90% of its final value."""
+    if not curve or curve[-1] <= 0:
+        return 0
+    return next(k + 1 for k, g in enumerate(curve) if g >= 0.9 * curve[-1])
+
+
+def gflops_curve(hist, scale: float) -> list:
+    """Best-so-far GFLOPS per trial, rescaled to the common flop count."""
+    return [g * scale for g in hist.best_curve()]
+
+
+def run_suite(names, trials: int, batch: int, measurer, seed: int) -> None:
+    print(f"\n{'task':5s} {'MFLOP':>8s} {'AutoTVM':>9s} {'Ansor':>9s} {'Ansor/AT':>9s} "
+          f"{'AT@90%':>7s} {'An@90%':>7s} {'AT s':>6s} {'An s':>6s}   GFLOPS; trials to 90% of own best")
+    for name in names:
+        if name in AUTOTVM:
+            atask = autotvm.task(*AUTOTVM[name])
+            inputs, outputs = atask.tensors()
+        else:
+            atask = None
+            inputs, outputs = SUITE[name]()
+        flop = flop_of(outputs)
+        stask = ansor.SearchTask(name, inputs, outputs)
+        at_best = at90 = at_s = None
+        if atask is not None:
+            t0 = time.perf_counter()
+            h = autotvm.XGBTuner(atask, seed=seed).tune(trials, measurer=measurer, batch_size=batch)
+            at_s = time.perf_counter() - t0
+            curve = gflops_curve(h, flop / atask.flop)
+            at_best, at90 = (curve[-1] if curve else 0.0), trials_to_90(curve)
+        t0 = time.perf_counter()
+        tuner = ansor.AnsorTuner(stask, seed=seed)
+        h = tuner.tune(trials, measurer=measurer, batch_size=batch)
+        an_s = time.perf_counter() - t0
+        curve = gflops_curve(h, flop / stask.flop)
+        an_best, an90 = (curve[-1] if curve else 0.0), trials_to_90(curve)
+        ratio = f"{an_best / at_best:9.2f}" if at_best else f"{'-':>9s}"
+        fmt = lambda x, f: f"{x:{f}}" if x is not None else "-"
+        print(f"{name:5s} {flop / 1e6:8.1f} {fmt(at_best, '9.1f'):>9s} {an_best:9.1f} {ratio} "
+              f"{fmt(at90, '7d'):>7s} {an90:7d} {fmt(at_s, '6.0f'):>6s} {an_s:6.0f}", flush=True)
+
+
+def run_end_to_end(trials: int, rounds: int, measurer, seed: int) -> None:
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+
+    from workbench.datasets import generator
+    from workbench.frontend import from_onnx
+
+    gen = generator()
+    path = gen.model_path("resnet18")
+    model = onnx.load(str(path))
+    feeds = gen.random_inputs(model)
+    mod = from_onnx(model)
+    tasks = ansor.extract_tasks(mod)
+    print(f"\nResNet-18: {len(tasks)} Ansor tasks; task scheduler, {trials} trials in all")
+    records = os.path.join(tempfile.mkdtemp(), "resnet18_ansor.jsonl")
+    sched = ansor.TaskScheduler(tasks, seed=seed)
+    t0 = time.perf_counter()
+    sched.tune(trials, measurer=measurer, records=records, verbose=False)
+    print(sched.table())
+    print(f"tuning took {time.perf_counter() - t0:.0f} s; records: {records}")
+    tuned = wb.compile(mod, records=records)
+    plain = wb.compile(mod)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ref = sess.run(None, feeds)[0]
+    for exe in (tuned, plain):
+        got = exe.run(**feeds)
+        err = float(np.max(np.abs(got - ref)) / np.max(np.abs(ref)))
+        assert err < 1e-4, f"tuned ResNet-18 differs from onnxruntime: max rel err {err:.2e}"
+    t, p, o = [], [], []
+    for _ in range(rounds):
+        t.append(seconds(lambda: tuned.run(**feeds)))
+        p.append(seconds(lambda: plain.run(**feeds)))
+        o.append(seconds(lambda: sess.run(None, feeds)))
+    t, p, o = (statistics.median(x) for x in (t, p, o))
+    print(f"ResNet-18 latency (median of {rounds} interleaved rounds): Ansor-tuned {t * 1e3:.2f} ms "
+          f"({tuned.tuned_kernels} tuned kernels), untuned {p * 1e3:.2f} ms, onnxruntime {o * 1e3:.2f} ms; "
+          f"tuned/onnxruntime {t / o:.2f}, untuned/onnxruntime {p / o:.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trials", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--tasks", default=",".join(SUITE))
+    ap.add_argument("--e2e-trials", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    names = [n for n in args.tasks.split(",") if n]
+    unknown = [n for n in names if n not in SUITE]
+    if unknown:
+        raise SystemExit(f"unknown tasks {unknown}; the suite has {', '.join(SUITE)}")
+    with Measurer(timeout=10) as m:
+        if names:
+            run_suite(names, args.trials, args.batch, m, args.seed)
+        if args.e2e_trials > 0:
+            run_end_to_end(args.e2e_trials, args.rounds, m, args.seed)
+
+
+if __name__ == "__main__":
+    main()
