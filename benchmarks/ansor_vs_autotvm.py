@@ -10,7 +10,7 @@ Part 2 (``--e2e-trials N``, 0 to skip): ResNet-18's tasks tuned by Ansor's task 
 N trials in all, compiled with the records, and timed side by side (interleaved rounds,
 medians) against the untuned compile and onnxruntime.
 
-usage: python benchmarks/ansor_vs_autotvm.py [--trials 64] [--tasks C2D,GMM] [--e2e-trials 400]
+usage: python benchmarks/ansor_vs_autotvm.py [--trials 64] [--tasks C2D,GMM] [--e2e-trials 600]
 """
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def run_suite(names, trials: int, batch: int, measurer, seed: int) -> None:
               f"{fmt(at90, '7d'):>7s} {an90:7d} {fmt(at_s, '6.0f'):>6s} {an_s:6.0f}", flush=True)
 
 
-def run_end_to_end(trials: int, rounds: int, measurer, seed: int) -> None:
+def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int) -> None:
     import numpy as np
     import onnx
     import onnxruntime as ort
@@ -92,7 +92,7 @@ def run_end_to_end(trials: int, rounds: int, measurer, seed: int) -> None:
     tasks = ansor.extract_tasks(mod)
     print(f"\nResNet-18: {len(tasks)} Ansor tasks; task scheduler, {trials} trials in all")
     records = os.path.join(tempfile.mkdtemp(), "resnet18_ansor.jsonl")
-    sched = ansor.TaskScheduler(tasks, seed=seed)
+    sched = ansor.TaskScheduler(tasks, seed=seed, batch_size=batch)
     t0 = time.perf_counter()
     sched.tune(trials, measurer=measurer, records=records, verbose=False)
     print(sched.table())
@@ -121,7 +121,8 @@ def main():
     ap.add_argument("--trials", type=int, default=64)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--tasks", default=",".join(SUITE))
-    ap.add_argument("--e2e-trials", type=int, default=400)
+    ap.add_argument("--e2e-trials", type=int, default=600)
+    ap.add_argument("--e2e-batch", type=int, default=8, help="trials per task-scheduler round")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -133,7 +134,7 @@ def main():
         if names:
             run_suite(names, args.trials, args.batch, m, args.seed)
         if args.e2e_trials > 0:
-            run_end_to_end(args.e2e_trials, args.rounds, m, args.seed)
+            run_end_to_end(args.e2e_trials, args.rounds, m, args.seed, args.e2e_batch)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,9 @@ rank accuracy (0.5 = chance, 1.0 = every pair ordered right).
 """
 from __future__ import annotations
 
-import os
+import numpy as np
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before xgboost loads libgomp (see NOTES.md)
-
-import numpy as np  # noqa: E402
-
-from ..tune.cost_model import rank_accuracy  # noqa: E402
+from ..tune.cost_model import rank_accuracy
 
 
 def _pack(programs: list) -> tuple:

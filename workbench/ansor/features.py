@@ -10,11 +10,11 @@ row per ``Store`` of the loop nest (``STORE_FEATURE_NAMES`` names the columns):
   unrolled extent, parallel extent, and how many of each;
 - loop extents: total iterations, depth, the four innermost extents, guards;
 - per buffer it touches (the store's target first, then the loads by bytes, 4 slots):
-  read/write, bytes touched over the whole nest and inside the two innermost loops,
+  read/write, bytes touched over the whole nest and inside the 1..4 innermost loops,
   the stride of the innermost loop, cache lines touched, reuse (accesses per
   distinct element);
-- an arithmetic intensity curve: float ops per byte touched when the nest is cut
-  after loop 1, 2, ... 10 (Ansor's roofline-like signal of where data is reused);
+- an arithmetic intensity curve: float ops per byte touched by the innermost 1, 2, ... 10
+  loops (Ansor's roofline-like signal of where data is reused);
 - whether the target is a local (cache) buffer, and its size.
 
 Values that span orders of magnitude are ``log2(1 + x)``.
@@ -36,8 +36,9 @@ from ..tir.stmt import ForKind, PrimFunc
 N_BUFFERS = 4
 N_INNER = 4
 N_CURVE = 10
-BUFFER_COLUMNS = ("present", "is_write", "is_read", "log_bytes", "log_bytes_inner2", "log_stride", "stride_is_0",
-                  "stride_is_1", "log_lines", "log_reuse")
+BUFFER_COLUMNS = ("present", "is_write", "is_read", "log_bytes", "log_bytes_inner1", "log_bytes_inner2",
+                  "log_bytes_inner3", "log_bytes_inner4", "log_stride", "stride_is_0", "stride_is_1", "log_lines",
+                  "log_reuse")
 
 
 def _names() -> list:
@@ -76,22 +77,22 @@ def _store_row(site, func_params: set) -> list:
         buf, idx = e["buf"], e["idx"]
         isz = dt.itemsize(buf.dtype)
         distinct = _footprint(buf, idx, loops, ext, 0)
-        inner2 = _footprint(buf, idx, loops, ext, max(0, len(loops) - 2))
+        inner = [_footprint(buf, idx, loops, ext, max(0, len(loops) - k)) for k in (1, 2, 3, 4)]
         coefs = _flat_coefs(buf, idx, loops) if loops else []
         stride = abs(coefs[-1]) if coefs else 0
         lines = distinct * isz / 64.0
-        entries.append((e["w"], distinct * isz, [1.0, float(e["w"]), float(e["r"]), _log(distinct * isz),
-                                                 _log(inner2 * isz), _log(stride), float(stride == 0),
-                                                 float(stride == 1), _log(lines),
-                                                 _log(site.iters * e["n"] / max(1.0, distinct))]))
+        entries.append((e["w"], distinct * isz, [1.0, float(e["w"]), float(e["r"]), _log(distinct * isz)]
+                        + [_log(v * isz) for v in inner]
+                        + [_log(stride), float(stride == 0), float(stride == 1), _log(lines),
+                           _log(site.iters * e["n"] / max(1.0, distinct))]))
     entries.sort(key=lambda t: (not t[0], -t[1]))
     for b in range(N_BUFFERS):
         row += entries[b][2] if b < len(entries) else [0.0] * len(BUFFER_COLUMNS)
 
-    # arithmetic intensity when the nest is cut after loop k
+    # arithmetic intensity of the innermost 1, 2, ... loops (where registers and caches reuse data)
     flops = sum(v for k, v in site.ops.items() if k.startswith("float")) or 1
     curve = []
-    for k in range(len(loops)):
+    for k in range(len(loops) - 1, -1, -1):
         iters = math.prod(ext[k:])
         touched = sum(_footprint(e["buf"], e["idx"], loops, ext, k) * dt.itemsize(e["buf"].dtype)
                       for e in per.values())
