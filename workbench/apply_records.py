@@ -10,7 +10,6 @@ True
 """
 from __future__ import annotations
 
-import math
 import os
 
 
@@ -24,34 +23,17 @@ class TunedSchedules:
         rows = list(rec.load(records)) if isinstance(records, (str, os.PathLike)) else list(records)
         self.autotvm = ApplyHistoryBest(rows)
         self.ansor = AnsorHistoryBest(rows)
-        self.tuned = 0
 
     def __len__(self):
         return len(self.autotvm) + len(self.ansor)
-
-    @staticmethod
-    def _seconds(row) -> float:
-        from .tune import records as rec
-        return rec.result_of(row).mean if row is not None else math.inf
 
     def schedule_group(self, group_te):
         """The best tuned schedule of a fused group (``graph.to_te.GroupTE``), or None."""
         if group_te is None:
             return None
-        candidates = []
-        if len(self.ansor):
-            from .ansor.analysis import ComputeDAG
-            row = self.ansor.rows.get(ComputeDAG(group_te.inputs, group_te.outputs).key)
-            if row is not None:
-                candidates.append((self._seconds(row), self.ansor))
-        if len(self.autotvm):
-            from .autotvm.extract import group_match
-            from .autotvm.task import Task
-            m = group_match(group_te)
-            if m is not None:
-                row = self.autotvm.rows.get(Task(m[0], m[1]).key)
-                if row is not None:
-                    candidates.append((self._seconds(row), self.autotvm))
+        from .tune.records import result_of
+        candidates = [(result_of(row).mean, source) for source in (self.ansor, self.autotvm)
+                      if (row := source.row_for_group(group_te)) is not None]
         for _, source in sorted(candidates, key=lambda c: c[0]):
             s = source.schedule_group(group_te)
             if s is not None:

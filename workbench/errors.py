@@ -35,3 +35,12 @@ class TuningError(WorkbenchError):
 
 class ConfigError(TuningError, ValueError):
     """A knob definition, a config or a config's JSON does not fit its search space."""
+
+
+class PatternError(WorkbenchError):
+    """A BYOC pattern was built wrongly (e.g. an unknown operator name)."""
+
+
+class ExternalBackendError(WorkbenchError):
+    """An external (BYOC) backend failed: it could not build a partition, raised while running one, or
+    returned outputs of the wrong number, shape or dtype. The message names the partition."""

@@ -89,3 +89,21 @@ def test_mutations_keep_tile_products_dividing_the_extent():
             extent = {"i": 64, "j": 48, "k": 32}[axis]
             assert extent % int(np.prod(f)) == 0
         prog = child
+
+
+def test_a_config_of_another_task_is_refused_by_name():
+    from workbench.errors import ConfigError
+    task = TASKS["matmul"]
+    with pytest.raises(ConfigError, match="matmul.*not a program of this task"):
+        task.program({"sketch": 7, "decisions": {}})
+    with pytest.raises(ConfigError, match="not a program"):
+        task.program({"decisions": {}})
+
+
+def test_decisions_naming_an_unknown_location_are_refused():
+    from workbench.errors import ScheduleError
+    task, rng = TASKS["conv2d"], random.Random(0)
+    prog = sample_program(task.sketches[0], rng)
+    prog.decisions["pad"]["loc"] = "relu_nowhere"
+    with pytest.raises(ScheduleError, match='cannot be placed inside "relu_nowhere"'):
+        prog.apply()

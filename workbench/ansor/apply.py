@@ -37,10 +37,17 @@ class AnsorHistoryBest:
     def __contains__(self, dag_key: str) -> bool:
         return dag_key in self.rows
 
+    def row(self, inputs: list, outputs: list):
+        """The best records row of the computation ``outputs`` (None when it was not tuned)."""
+        return self.rows.get(ComputeDAG(inputs, outputs).key) if self.rows else None
+
+    def row_for_group(self, group_te):
+        """The best records row of a fused group's computation, or None."""
+        return self.row(group_te.inputs, group_te.outputs)
+
     def schedule(self, inputs: list, outputs: list):
         """The best recorded schedule of the computation ``outputs`` (None when it was not tuned)."""
-        dag = ComputeDAG(inputs, outputs)
-        row = self.rows.get(dag.key)
+        row = self.row(inputs, outputs)
         if row is None:
             return None
         s = create_schedule([t.op for t in outputs])

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tune.cost_model import rank_accuracy
+from ..tune.cost_model import normalize_per_group, rank_accuracy
 
 
 def _pack(programs: list) -> tuple:
@@ -80,13 +80,7 @@ class AnsorCostModel:
     def fit(self) -> None:
         """Train from scratch on every measured program (a few hundred: tens of milliseconds)."""
         import xgboost as xgb
-        y = np.asarray(self.throughput, dtype=np.float64)
-        tasks = np.asarray(self.task_of)
-        labels = np.zeros_like(y)
-        for t in np.unique(tasks):
-            sel = tasks == t
-            top = y[sel].max()
-            labels[sel] = y[sel] / top if top > 0 else 0.0
+        labels = normalize_per_group(self.throughput, self.task_of)
         if len(np.unique(labels)) < 2:
             return
         X, starts, lengths = _pack(self.features)

@@ -108,14 +108,20 @@ MUTATION_WEIGHTS = {"tile_size": 6, "parallel": 1, "unroll": 1, "compute_at": 1,
 
 
 def mutate(prog: Program, rng: random.Random) -> Program | None:
-    """One random mutation (tile size most often), or None when the drawn one does not apply."""
+    """One random mutation (tile size most often), or None when the drawn one does not apply.
+
+    >>> child = mutate(prog, random.Random(0))   # doctest: +SKIP
+    """
     names = list(MUTATION_WEIGHTS)
     kind = rng.choices(names, weights=[MUTATION_WEIGHTS[n] for n in names])[0]
     return MUTATIONS[kind](prog, rng)
 
 
 def crossover(a: Program, b: Program, rng: random.Random) -> Program | None:
-    """Each stage's decisions from ``a`` or ``b`` (same sketch only)."""
+    """Each stage's decisions from ``a`` or ``b`` (same sketch only; None otherwise).
+
+    >>> child = crossover(prog_a, prog_b, random.Random(0))   # doctest: +SKIP
+    """
     if a.sketch is None or a.sketch is not b.sketch:
         return None
     d = {s: json.loads(json.dumps((a if rng.random() < 0.5 else b).decisions.get(s, a.decisions[s])))

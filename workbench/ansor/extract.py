@@ -12,10 +12,9 @@ scheduler knows how much each task contributes to the model's latency.
 """
 from __future__ import annotations
 
-from ..graph.expr import Call, Function, Module
-from ..graph.functor import post_order
+from ..graph.expr import Function, Module
+from ..graph.groups import distinct_groups, is_fused
 from ..graph.passes import PassContext, optimize
-from ..graph.printer import function_str
 from ..graph.to_te import default_schedule, group_to_te
 from .task import SearchTask
 
@@ -36,32 +35,16 @@ def task_of_group(fn: Function) -> SearchTask:
     return SearchTask(group_name(g), g.inputs, g.outputs, baseline=lambda: default_schedule(g))
 
 
-def _is_fused(mod: Module) -> bool:
-    return any(isinstance(n, Call) and isinstance(n.op, Function) and "Primitive" in n.op.attrs
-               for n in post_order(mod.main.body))
-
-
 def extract_tasks(mod: Module, ctx: PassContext | None = None, min_flop: float = 0.0) -> list:
     """``[(SearchTask, weight)]`` for the fused groups of ``mod`` (optimized first unless fused).
 
     ``min_flop`` drops tasks doing fewer float operations (e.g. pure data movement).
     """
-    if not _is_fused(mod):
+    if not is_fused(mod):
         mod = optimize(mod, ctx)
-    order, weight, by_text = [], {}, {}
-    for n in post_order(mod.main.body):
-        if not (isinstance(n, Call) and isinstance(n.op, Function) and "Primitive" in n.op.attrs):
-            continue
-        if all(getattr(t, "size", 1) == 0 for t in getattr(n.type, "fields", (n.type,))):
-            continue  # empty outputs: nothing is computed
-        text = function_str(n.op, "@g")
-        if text not in by_text:
-            by_text[text] = task_of_group(n.op)
-        task = by_text[text]
-        if task.flop < min_flop:
-            continue
-        if task.key not in weight:
-            order.append(task)
-            weight[task.key] = 0
-        weight[task.key] += 1
-    return [(t, weight[t.key]) for t in order]
+    found: dict = {}  # task key -> [task, weight]
+    for fn, count in distinct_groups(mod, skip_empty=True):
+        task = task_of_group(fn)
+        if task.flop >= min_flop:
+            found.setdefault(task.key, [task, 0])[1] += count
+    return [(t, w) for t, w in found.values()]

@@ -300,44 +300,41 @@ class _Applier:
 
 
 # ---------------------------------------------------------------------- sampling
-def _choice(rng: random.Random, xs):
-    return xs[rng.randrange(len(xs))]
-
-
 def sample_tile(rng: random.Random, extent: int, parts: int) -> list:
     """Random inner factors of one axis (an exact factorization; innermost at most ``MAX_INNER``)."""
-    return list(_choice(rng, factorizations(int(extent), parts)))
+    return list(rng.choice(factorizations(int(extent), parts)))
+
+
+def _non_unit(extents) -> int:
+    return sum(e > 1 for e in extents)
 
 
 def sample_program(sketch: Sketch, rng: random.Random) -> Program:
     """Random annotation: fill every open value of ``sketch``: tile sizes, parallel loops,
-    vector widths, unroll depth, compute locations."""
+    vector widths, unroll depth, compute locations.
+
+    >>> prog = sample_program(task.sketches[0], random.Random(0))   # doctest: +SKIP
+    """
     dag, d = sketch.dag, {}
     for name, p in sketch.plans.items():
+        if p.kind in ("inline", "consumer"):  # nothing open: the consumer's tiles are its producer's
+            continue
         src = name[:-len(".local")] if p.cache else name
+        info = dag[src]
         if p.kind == "tile":
-            info = dag[src]
             op = dag.op(src)
-            tiles = {}
-            for iv, e in zip(op.axis, info.spatial):
-                tiles[iv.name] = sample_tile(rng, e, 3)
-            for iv, e in zip(op.reduce_axis, info.reduction):
-                tiles[iv.name] = sample_tile(rng, e, 1)
-            d[name] = {"tile": tiles, "par": rng.randint(1, max(1, sum(e > 1 for e in info.spatial))),
-                       "unroll": _choice(rng, UNROLL_STEPS)}
+            tiles = {iv.name: sample_tile(rng, e, 3) for iv, e in zip(op.axis, info.spatial)}
+            tiles.update({iv.name: sample_tile(rng, e, 1) for iv, e in zip(op.reduce_axis, info.reduction)})
+            d[name] = {"tile": tiles, "par": rng.randint(1, max(1, _non_unit(info.spatial))),
+                       "unroll": rng.choice(UNROLL_STEPS)}
             if p.consumer:
                 d[name]["at"] = rng.randint(0, 1)
-        elif p.kind in ("simple", "consumer", "place"):
-            info = dag[src]
-            if p.kind == "consumer":
-                continue
-            d[name] = {"par": rng.randint(0, sum(e > 1 for e in info.spatial)), "vec": _choice(rng, VECTOR_WIDTHS),
-                       "unroll": _choice(rng, UNROLL_STEPS)}
-            if p.kind == "place":
-                locs = ["root"] + (["inline"] if not info.has_reduce else []) + list(p.readers)
-                d[name]["loc"] = _choice(rng, locs)
-                d[name]["level"] = rng.randint(0, 1)
         elif p.kind == "rfactor":
-            info = dag[src]
-            d[name] = {"rf": [_choice(rng, [4, 8, 16, 32, 64]), _choice(rng, ["inner", "outer"])]}
+            d[name] = {"rf": [rng.choice([4, 8, 16, 32, 64]), rng.choice(["inner", "outer"])]}
+        else:  # simple or place
+            d[name] = {"par": rng.randint(0, _non_unit(info.spatial)), "vec": rng.choice(VECTOR_WIDTHS),
+                       "unroll": rng.choice(UNROLL_STEPS)}
+            if p.kind == "place":
+                d[name]["loc"] = rng.choice(["root"] + (["inline"] if not info.has_reduce else []) + list(p.readers))
+                d[name]["level"] = rng.randint(0, 1)
     return Program(sketch, d)

@@ -52,6 +52,7 @@ class TaskScheduler:
         self.curves = [[] for _ in self.tasks]   # per task: best seconds after each of its rounds
         self.rounds = [0] * len(self.tasks)
         self.order: list = []           # task index of each round, in order
+        self.exhausted: set = set()     # tasks whose search has nothing new to propose
 
     # ---------------------------------------------------------------- estimates
     def best_seconds(self, i: int) -> float:
@@ -73,15 +74,15 @@ class TaskScheduler:
         return self.weights[i] * (self.alpha * recent + (1 - self.alpha) * optimistic)
 
     def _pick(self) -> int:
-        n = len(self.tasks)
-        not_run = [i for i in range(n) if self.rounds[i] == 0]
+        live = [i for i in range(len(self.tasks)) if i not in self.exhausted]
+        not_run = [i for i in live if self.rounds[i] == 0]
         if not_run:
             return not_run[0]
         if self.strategy == "round-robin":
-            return min(range(n), key=lambda i: (self.rounds[i], i))
+            return min(live, key=lambda i: (self.rounds[i], i))
         if self.rng.random() < self.eps:
-            return self.rng.randrange(n)
-        return max(range(n), key=lambda i: self._gain(i))
+            return self.rng.choice(live)
+        return max(live, key=lambda i: self._gain(i))
 
     # ---------------------------------------------------------------- the loop
     def tune(self, n_trial: int, measurer=None, records=None, callbacks=(), verbose: bool = True):
@@ -108,10 +109,9 @@ class TaskScheduler:
                 tuner = self.tuners[i]
                 cbs = ([logger] if logger else []) + [self.histories[i]] + list(callbacks)
                 results = tuner.step(measurer, min(self.batch_size, n_trial - done), cbs)
-                if not results:  # this task has nothing left to propose
-                    self.weights[i] = self.weights[i]  # keep its weight; just stop picking it
-                    self.rounds[i] = 10 ** 9
-                    if all(r >= 10 ** 9 for r in self.rounds):
+                if not results:  # this task has nothing left to propose: stop picking it
+                    self.exhausted.add(i)
+                    if len(self.exhausted) == len(self.tasks):
                         break
                     continue
                 done += len(results)

@@ -70,7 +70,7 @@ class Sketch:
 
     def describe(self) -> str:
         """The sketch as lines of schedule steps, ``?`` where the program fills in a value."""
-        out = [f"{self.name}: " + "; ".join(self.rules)]
+        out = [f"{self.name}: " + ("; ".join(self.rules) or "no rule applies (default annotations only)")]
         for p in self.plans.values():
             st = p.stage
             if p.kind == "inline":
@@ -80,10 +80,8 @@ class Sketch:
                 if p.cache:
                     out.append(f"  {st} = s.cache_write({src}, 'local')")
                 info = self.dag[src]
-                sp = ", ".join(f"{n}?" for n in range(len(info.spatial)))
-                out.append(f"  s[{st}]: split {len(info.spatial)} spatial axes into 4 levels, "
-                           f"{len(info.reduction)} reduction axes into 2; "
-                           "reorder S0 S1 R0 S2 R1 S3" + (f"  (sizes {sp})" if False else ""))
+                out.append(f"  s[{st}]: split {len(info.spatial)} spatial axes into 4 levels (sizes ?), "
+                           f"{len(info.reduction)} reduction axes into 2; reorder S0 S1 R0 S2 R1 S3")
                 if p.consumer:
                     out.append(f"  s[{p.consumer}]: split spatial axes into 3 levels (tiles of {st}); "
                                f"s[{st}].compute_at(s[{p.consumer}], level ?)")

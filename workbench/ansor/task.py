@@ -66,11 +66,6 @@ class SearchTask:
         from ..lower import lower
         return lower(program.apply(), self.inputs + self.outputs, name or self.name)
 
-    def default_schedule(self):
-        """The plain schedule (every stage at root, nothing transformed)."""
-        from ..schedule import create_schedule
-        return create_schedule([t.op for t in self.outputs])
-
     def reference(self, seed: int = 0):
         """Random inputs and the expected outputs every program must reproduce."""
         from ..tune.measure import Reference

@@ -131,16 +131,12 @@ class AnsorTuner:
     def tune(self, n_trial: int, measurer=None, batch_size: int = 16, callbacks=(), records=None,
              early_stopping: int | None = None):
         """Measure up to ``n_trial`` programs (resumed ones included) and return the ``History``."""
-        from ..tune.callbacks import History, log_to_file
+        from ..tune.callbacks import log_to_file, with_history
         from ..tune.measure import Measurer
 
         if n_trial < 0 or batch_size < 1:
             raise ValueError(f"tune: n_trial must be >= 0 and batch_size >= 1, got {n_trial} and {batch_size}")
-        callbacks = list(callbacks)
-        history = next((cb for cb in callbacks if isinstance(cb, History)), None)
-        if history is None:
-            history = History()
-            callbacks.append(history)
+        callbacks, history = with_history(callbacks)
         if records is not None:
             self._resume(records, history)
             callbacks.insert(0, log_to_file(records, tool="ansor"))

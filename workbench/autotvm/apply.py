@@ -44,6 +44,11 @@ class ApplyHistoryBest:
         row = self.rows.get(task.key)
         return None if row is None else ConfigEntity.from_json(task.space, row["config"])
 
+    def row_for_group(self, group_te):
+        """The best records row of the task a fused group maps to, or None."""
+        match = group_match(group_te)
+        return None if match is None else self.rows.get(self._task(match[0], match[1]).key)
+
     def schedule_group(self, group_te):
         """A schedule of the fused group ``group_te`` (``graph.to_te.GroupTE``) with its task's best
         config, or None when its anchor has no template or its task has no record."""

@@ -12,18 +12,11 @@ trials where the model spends its time.
 """
 from __future__ import annotations
 
-from ..graph.expr import Call, Function, Module
-from ..graph.functor import post_order
+from ..graph.expr import Module
+from ..graph.groups import distinct_groups, is_fused
 from ..graph.passes import PassContext, optimize
-from ..graph.printer import function_str
 from ..graph.to_te import group_to_te
 from .task import Task, match_group
-
-
-def is_fused(mod: Module) -> bool:
-    """True when the main function already calls fused (Primitive) groups."""
-    return any(isinstance(n, Call) and isinstance(n.op, Function) and "Primitive" in n.op.attrs
-               for n in post_order(mod.main.body))
 
 
 def group_match(group_te):
@@ -40,21 +33,10 @@ def extract_tasks(mod: Module, ctx: PassContext | None = None) -> list:
     """
     if not is_fused(mod):
         mod = optimize(mod, ctx)
-    order: list = []
-    weight: dict = {}
-    seen_groups: dict = {}  # identical groups are matched once
-    for n in post_order(mod.main.body):
-        if not (isinstance(n, Call) and isinstance(n.op, Function) and "Primitive" in n.op.attrs):
-            continue
-        text = function_str(n.op, "@g")
-        if text not in seen_groups:
-            m = group_match(group_to_te(n.op))
-            seen_groups[text] = None if m is None else Task(m[0], m[1])
-        task = seen_groups[text]
-        if task is None:
-            continue
-        if task.key not in weight:
-            order.append(task)
-            weight[task.key] = 0
-        weight[task.key] += 1
-    return [(t, weight[t.key]) for t in order]
+    found: dict = {}  # task key -> [task, weight]; groups with other epilogues can share a task
+    for fn, count in distinct_groups(mod):
+        m = group_match(group_to_te(fn))
+        if m is not None:
+            task = Task(m[0], m[1])
+            found.setdefault(task.key, [task, 0])[1] += count
+    return [(t, w) for t, w in found.values()]

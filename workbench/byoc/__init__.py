@@ -26,7 +26,7 @@ from .backends import (
                        onnxruntime_table,
 )
 from .composite import merge_composite
-from .partition import fuse_ops_around_partitions, partition_graph
+from .partition import partition_graph
 from .pattern import Match, Mismatch, PatternError, is_constant, is_op, is_var, match, wildcard
 from .pipeline import Decision, Partitioned, Report, partition_for
 from .regions import merge_compiler_regions
@@ -34,6 +34,6 @@ from .table import Check, PatternTable, Rule, check, float32, op_rule
 
 __all__ = ["Backend", "CBackend", "Check", "Decision", "ExternalBackendError", "FunctionBackend", "Match",
            "Mismatch", "OnnxRuntimeBackend", "Partition", "Partitioned", "PatternError", "PatternTable", "Report",
-           "Rule", "annotate_target", "c_table", "check", "evaluate", "float32", "fuse_ops_around_partitions",
+           "Rule", "annotate_target", "c_table", "check", "evaluate", "float32",
            "is_constant", "is_op", "is_var", "match", "merge_compiler_regions", "merge_composite",
            "onnxruntime_table", "op_rule", "partition_for", "partition_graph", "wildcard"]

@@ -4,8 +4,8 @@ A region's function takes the values flowing into the region (constants stay
 inside it, so a backend sees its weights) and returns the values used outside
 it (a tuple when there are several). Its attributes say which backend compiles
 it (``Compiler``) and its symbol (``global_symbol``, e.g. ``c_0``). What is
-left in main is plain Workbench graph, which ``fuse_ops_around_partitions``
-then fuses as usual.
+left in main is plain Workbench graph, which ``fuse_ops`` then fuses as usual
+(calls of external functions are never fused into a group).
 
 >>> partitioned = partition_graph()(merged)   # doctest: +SKIP
 """
@@ -16,7 +16,6 @@ import sys
 from ..graph.expr import Attrs, Call, Constant, Function, Module, Tuple, TupleGetItem, Var, call_function
 from ..graph.functor import post_order, users
 from ..graph.passes.context import Pass
-from ..graph.passes.fuse_ops import fuse_function
 from .annotation import WORKBENCH, is_target, unwrap
 
 
@@ -115,47 +114,3 @@ def partition_graph() -> Pass:
 def is_external(e) -> bool:
     """True for a call of an external (partitioned) function."""
     return isinstance(e, Call) and isinstance(e.op, Function) and "Compiler" in e.op.attrs
-
-
-def fuse_around_partitions(fn: Function) -> Function:
-    """``fuse_ops`` on what Workbench keeps, external calls left as they are.
-
-    The external calls are swapped for stand-in variables while fusing (and the values flowing
-    into them kept alive as extra results), then put back with their fused arguments.
-    """
-    ext = [n for n in post_order(fn.body) if is_external(n)]
-    if not ext:
-        return fuse_function(fn)
-    stand = {id(c): Var(f"__{c.op.name}", c.type) for c in ext}
-    from ..graph.functor import ExprMutator
-
-    class _Swap(ExprMutator):
-        def visit_Call(self, e):
-            return stand[id(e)] if id(e) in stand else self.rebuild(e)
-    sw = _Swap()
-    fields = [sw.visit(fn.body)] + [sw.visit(a) for c in ext for a in c.args]
-    tmp = Function(fn.params + tuple(stand.values()), Tuple(tuple(fields)), fn.attrs, fn.name)
-    fused = fuse_function(tmp)
-    new_fields = fused.body.fields
-    back: dict = {}
-    k = 1
-    for c in ext:
-        back[id(stand[id(c)])] = (c, new_fields[k:k + len(c.args)])
-        k += len(c.args)
-
-    class _Back(ExprMutator):
-        def visit_Var(self, e):
-            hit = back.get(id(e))
-            if hit is None:
-                return e
-            c, args = hit
-            return call_function(c.op, tuple(self.visit(a) for a in args), c.name)
-    body = _Back().visit(new_fields[0])
-    return Function(fn.params, body, fn.attrs, fn.name)
-
-
-def fuse_ops_around_partitions() -> Pass:
-    """The pass that fuses the operators Workbench keeps into kernels, around the external calls."""
-    def run(mod: Module, ctx) -> Module:
-        return mod.with_function("main", fuse_around_partitions(mod.main))
-    return Pass("fuse_ops", run, "fuse what Workbench keeps into kernels, around the external calls")

@@ -25,12 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import WorkbenchError
+from ..errors import PatternError
 from ..graph.expr import Call, Constant, Expr, Function, Var
-
-
-class PatternError(WorkbenchError):
-    """A pattern was built wrongly (e.g. an unknown operator name)."""
 
 
 class Pattern:

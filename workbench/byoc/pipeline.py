@@ -21,7 +21,7 @@ from ..graph.verify import verify
 from .annotate import annotate_target
 from .annotation import WORKBENCH, is_target
 from .composite import merge_composite
-from .partition import fuse_ops_around_partitions, is_external, partition_graph
+from .partition import is_external, partition_graph
 from .regions import merge_compiler_regions
 
 PRE_FUSION = tuple(p for p in DEFAULT_PIPELINE if p is not fuse_ops)
@@ -137,5 +137,5 @@ def partition_for(mod: Module | Function, backends, ctx: PassContext | None = No
     annotated = ctx.run(merge_compiler_regions(), mod)
     mod = ctx.run(partition_graph(), annotated)
     if fuse:
-        mod = ctx.run(fuse_ops_around_partitions(), mod)
+        mod = ctx.run(fuse_ops, mod)
     return Partitioned(verify(mod), annotated, report_of(annotated), backends)

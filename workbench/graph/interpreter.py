@@ -25,8 +25,18 @@ def check_inputs(fn: Function, inputs: dict) -> list:
     return check_named_inputs([(p.name, p.type.shape, p.type.dtype) for p in fn.params], inputs)
 
 
-def eval_function(fn: Function, args: list):
-    """Evaluate ``fn`` on argument arrays; returns an array or a tuple of arrays."""
+def _reference(call: Call, arrays: list):
+    with np.errstate(all="ignore"):
+        return call.op.reference(*arrays, **dict(call.attrs))
+
+
+def eval_function(fn: Function, args: list, apply_op=None):
+    """Evaluate ``fn`` on argument arrays; returns an array or a tuple of arrays.
+
+    ``apply_op(call, arrays)`` computes one operator call; by default the op's numpy ``reference``
+    (a BYOC backend passes its own implementations).
+    """
+    apply_op = apply_op or _reference
     env = {id(p): a for p, a in zip(fn.params, args)}
     for n in post_order(fn.body):
         if id(n) in env:
@@ -42,10 +52,9 @@ def eval_function(fn: Function, args: list):
         elif isinstance(n, Call):
             vals = [env[id(a)] for a in n.args]
             if isinstance(n.op, Function):
-                env[id(n)] = eval_function(n.op, vals)
+                env[id(n)] = eval_function(n.op, vals, apply_op)
             else:
-                with np.errstate(all="ignore"):
-                    env[id(n)] = n.op.reference(*vals, **dict(n.attrs))
+                env[id(n)] = apply_op(n, vals)
         elif isinstance(n, Function):
             continue
     return env[id(fn.body)]

@@ -167,3 +167,19 @@ class History:
         """Notebook display: the trials as static SVG and a plotly figure; viz is imported only here."""
         from ..viz.display import display_bundle
         return display_bundle(self)
+
+
+def with_history(callbacks) -> tuple:
+    """``(callbacks as a list, its History)``: the History given among ``callbacks``, or a new one appended,
+    so a tuner always has one to return.
+
+    >>> cbs, h = with_history([])
+    >>> cbs == [h]
+    True
+    """
+    callbacks = list(callbacks)
+    history = next((cb for cb in callbacks if isinstance(cb, History)), None)
+    if history is None:
+        history = History()
+        callbacks.append(history)
+    return callbacks, history

@@ -217,25 +217,20 @@ def _walk(mod, loop_nests: bool, code: bool = False) -> _GraphWalk:
 def _mark_changes(after: _GraphWalk, before: _GraphWalk) -> dict:
     """Nodes whose structural key (op, attrs, type, inputs' keys) is new/gone; clusters that formed/went."""
     from collections import Counter
-    b_keys = Counter(before.keys.values())
-    a_keys = Counter(after.keys.values())
-    added, removed = [], []
-    for n in after.nodes:
-        k = after.keys[n["id"]]
-        if b_keys[k] > 0:
-            b_keys[k] -= 1
-            n["status"] = "same"
-        else:
-            n["status"] = "added"
-            added.append(n["id"])
-    for n in before.nodes:
-        k = before.keys[n["id"]]
-        if a_keys[k] > 0:
-            a_keys[k] -= 1
-            n["status"] = "same"
-        else:
-            n["status"] = "removed"
-            removed.append(n["id"])
+
+    def mark(side, other, absent: str) -> list:
+        """Set each node's status on ``side``: "same" when ``other`` has a node of its key left, else ``absent``."""
+        left, out = Counter(other.keys.values()), []
+        for n in side.nodes:
+            k = side.keys[n["id"]]
+            if left[k] > 0:
+                left[k] -= 1
+                n["status"] = "same"
+            else:
+                n["status"] = absent
+                out.append(n["id"])
+        return out
+    added, removed = mark(after, before, "added"), mark(before, after, "removed")
     names_b = Counter((c["kind"], tuple(c["ops"])) for c in before.clusters)
     names_a = Counter((c["kind"], tuple(c["ops"])) for c in after.clusters)
     new_clusters = [c["id"] for c in after.clusters if names_b[(c["kind"], tuple(c["ops"]))] == 0]

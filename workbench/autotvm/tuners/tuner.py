@@ -207,15 +207,11 @@ class Tuner:
 
             >>> hist = XGBTuner(task, seed=1).tune(64, records="mm.jsonl", early_stopping=32)
         """
-        from ...tune.callbacks import History, log_to_file
+        from ...tune.callbacks import log_to_file, with_history
 
         if n_trial < 0 or batch_size < 1:
             raise ValueError(f"tune: n_trial must be >= 0 and batch_size >= 1, got {n_trial} and {batch_size}")
-        callbacks = list(callbacks)
-        history = next((cb for cb in callbacks if isinstance(cb, History)), None)
-        if history is None:
-            history = History()
-            callbacks.append(history)
+        callbacks, history = with_history(callbacks)
         if records is not None:
             self._resume(records, batch_size, history)
             callbacks.insert(0, log_to_file(records, tool="autotvm"))  # first: a batch is on disk before anything else

@@ -20,15 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...errors import WorkbenchError
-from ...graph.expr import Call, Constant, Function, Tuple, TupleGetItem, Var
+from ...errors import ExternalBackendError
+from ...graph.expr import Call, Function
 from ...graph.functor import post_order
+from ...graph.interpreter import eval_function
 from ..table import PatternTable
-
-
-class ExternalBackendError(WorkbenchError):
-    """An external backend failed: it could not build a partition, raised while running one, or
-    returned outputs of the wrong number, shape or dtype. The message names the partition."""
 
 
 @dataclass(frozen=True)
@@ -109,31 +105,16 @@ def evaluate(fn: Function, args, impls: dict):
     An implementation may leave out the attributes it does not use (they are passed only if it takes them).
     """
     import inspect
-    env = {id(p): a for p, a in zip(fn.params, args)}
-    for n in post_order(fn.body):
-        if id(n) in env or isinstance(n, Function):
-            continue
-        if isinstance(n, Constant):
-            env[id(n)] = n.data
-        elif isinstance(n, Tuple):
-            env[id(n)] = tuple(env[id(f)] for f in n.fields)
-        elif isinstance(n, TupleGetItem):
-            env[id(n)] = env[id(n.tuple_value)][n.index]
-        elif isinstance(n, Call):
-            vals = [env[id(a)] for a in n.args]
-            if isinstance(n.op, Function):
-                env[id(n)] = evaluate(n.op, vals, impls)
-                continue
-            impl = impls.get(n.op.name)
-            if impl is None:
-                raise ExternalBackendError(f"evaluate: no implementation of {n.op.name} given")
-            try:
-                params = inspect.signature(impl).parameters
-                takes_all = any(p.kind is p.VAR_KEYWORD for p in params.values())
-                kw = {k: v for k, v in n.attrs.items() if takes_all or k in params}
-            except (TypeError, ValueError):  # builtins such as np.matmul have no inspectable signature
-                kw = {}
-            env[id(n)] = impl(*vals, **kw)
-        elif isinstance(n, Var):
-            raise ExternalBackendError(f"evaluate: free variable %{n.name}")
-    return env[id(fn.body)]
+
+    def apply_op(call, vals):
+        impl = impls.get(call.op.name)
+        if impl is None:
+            raise ExternalBackendError(f"evaluate: no implementation of {call.op.name} given")
+        try:
+            params = inspect.signature(impl).parameters
+            takes_all = any(p.kind is p.VAR_KEYWORD for p in params.values())
+            kw = {k: v for k, v in call.attrs.items() if takes_all or k in params}
+        except (TypeError, ValueError):  # builtins such as np.matmul have no inspectable signature
+            kw = {}
+        return impl(*vals, **kw)
+    return eval_function(fn, list(args), apply_op)

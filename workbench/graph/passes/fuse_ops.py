@@ -216,6 +216,10 @@ def _copy_in(x, inner):
 
 
 def _rebuild_glue(n, new):
+    """A node outside every group, pointing at the rewritten values of its inputs."""
+    if isinstance(n, Call):  # a call of a function (e.g. an external BYOC partition) stays a call
+        args = tuple(new.get(id(a), a) for a in n.args)
+        return n if all(a is b for a, b in zip(args, n.args)) else Call(n.op, args, n.attrs, n.type, n.name)
     if isinstance(n, Tuple):
         return Tuple(tuple(new.get(id(f), f) for f in n.fields))
     if isinstance(n, TupleGetItem):
