@@ -69,3 +69,25 @@ def test_rank_accuracy_above_chance_on_measured_programs():
     model.update(feats[:48], list(g[:48]), task.key)
     acc = rank_accuracy(model.predict(feats[48:]), g[48:])
     assert acc > 0.6, acc
+
+
+def test_accumulator_registers_of_a_register_block():
+    """One register per vector row of the block inside the reduction: 8 and 16 fit, 32 do not."""
+    from workbench.ansor.program import Program
+    task = SearchTask("conv2d", *dags.conv2d(hw=8, relu=False))
+    sk = next(s for s in task.sketches if any(p.cache for p in s.plans.values()))
+    name = next(n for n, p in sk.plans.items() if p.cache)
+    op = task.dag.op(name[:-len(".local")])
+    regs = {}
+    for block in ((1, 4, 2, 4), (1, 8, 2, 4), (1, 16, 2, 4)):
+        d = {name: {"at": 0, "par": 1, "unroll": 512,
+                    "tile": {**{iv.name: [1, 1, b] for iv, b in zip(op.axis, block)},
+                             **{iv.name: [int(iv.extent)] for iv in op.reduce_axis}}}}
+        d.update({s: {"loc": "inline", "par": 0, "vec": 1, "unroll": 0, "level": 0}
+                  for s, p in sk.plans.items() if p.kind == "place"})
+        rows = store_features(task.lower(Program(sk, d)))
+        col = STORE_FEATURE_NAMES.index("acc.log_registers")
+        fits = STORE_FEATURE_NAMES.index("acc.fits")
+        k = int(np.argmax(rows[:, col]))
+        regs[block] = (round(2 ** float(rows[k, col]) - 1), bool(rows[k, fits]))
+    assert regs == {(1, 4, 2, 4): (8, True), (1, 8, 2, 4): (16, True), (1, 16, 2, 4): (32, False)}

@@ -107,3 +107,31 @@ def test_decisions_naming_an_unknown_location_are_refused():
     prog.decisions["pad"]["loc"] = "relu_nowhere"
     with pytest.raises(ScheduleError, match='cannot be placed inside "relu_nowhere"'):
         prog.apply()
+
+
+def test_register_blocks_fit_the_register_file_and_fill_the_vector():
+    from workbench.ansor.program import ACC_REGISTERS, VECTOR_LANES, register_blocks
+    for extents in ([1, 64, 56, 56], [512, 512], [1, 128, 28, 28], [7, 3]):
+        blocks = register_blocks(extents)
+        assert blocks
+        for b in blocks:
+            assert all(e % f == 0 for e, f in zip(extents, b))
+            regs = int(np.prod(b[:-1])) * -(-b[-1] // VECTOR_LANES)
+            assert regs <= ACC_REGISTERS or b == tuple([1] * (len(b) - 1)) + (b[-1],)
+    assert (1, 8, 2, 14) in register_blocks([1, 64, 56, 56])      # 16 accumulators of 14 lanes
+    assert all(b[-1] >= 8 for b in register_blocks([1, 64, 56, 56]))   # never a quarter-full vector
+    assert register_blocks([7, 3]) == [(7, 3)]      # a 3-wide axis: its whole width, 7 rows to keep 7 registers busy
+
+
+def test_most_sampled_tilings_hold_a_register_block():
+    from workbench.ansor.program import register_blocks
+    task, rng = TASKS["conv2d"], random.Random(0)
+    sk = next(s for s in task.sketches if any(p.kind == "tile" for p in s.plans.values()))
+    name = next(n for n, p in sk.plans.items() if p.kind == "tile")
+    src = name[:-len(".local")] if sk.plans[name].cache else name
+    blocks = set(register_blocks(task.dag[src].spatial))
+    hits = 0
+    for _ in range(200):
+        tiles = sample_program(sk, rng).decisions[name]["tile"]
+        hits += tuple(tiles[iv.name][-1] for iv in task.dag.op(src).axis) in blocks
+    assert 120 <= hits < 200       # the prior (75%) plus uniform draws that happen to fit

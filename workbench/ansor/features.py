@@ -15,7 +15,9 @@ row per ``Store`` of the loop nest (``STORE_FEATURE_NAMES`` names the columns):
   distinct element);
 - an arithmetic intensity curve: float ops per byte touched by the innermost 1, 2, ... 10
   loops (Ansor's roofline-like signal of where data is reused);
-- whether the target is a local (cache) buffer, and its size.
+- whether the target is a local (cache) buffer, and its size;
+- for an accumulation, the vector registers its accumulators need inside the innermost
+  reduction loop, and whether they fit the register file.
 
 Values that span orders of magnitude are ``log2(1 + x)``.
 
@@ -31,6 +33,7 @@ import numpy as np
 
 from ..tir import dtype as dt
 from ..tune.features import OPS, _collect, _flat_coefs, _footprint, _log
+from ..graph.op.schedules.conv2d import ACC_REGISTERS
 from ..tir.stmt import ForKind, PrimFunc
 
 N_BUFFERS = 4
@@ -48,6 +51,7 @@ def _names() -> list:
     names += [f"buf{b}.{c}" for b in range(N_BUFFERS) for c in BUFFER_COLUMNS]
     names += [f"intensity.{k}" for k in range(N_CURVE)]
     names += ["target.is_local", "target.log_bytes"]
+    names += ["acc.log_registers", "acc.fits"]
     return names
 
 
@@ -102,7 +106,29 @@ def _store_row(site, func_params: set) -> list:
     target = site.store.buffer
     local = target not in func_params
     row += [float(local), _log(target.size * dt.itemsize(target.dtype)) if local else 0.0]
+    regs = _accumulator_registers(site)
+    row += [_log(regs), float(0 < regs <= ACC_REGISTERS)]
     return row
+
+
+def _accumulator_registers(site) -> float:
+    """Registers the accumulators of a reduction store need: the elements of its target touched inside
+    the innermost loop that does not move the target (a reduction loop), one 64-byte register per
+    vector row started (or per element when nothing is vectorized). 0 for a store that is not an
+    accumulation."""
+    st, loops = site.store, site.loops
+    if not any(buf is st.buffer and not w for buf, _, w in site.accesses[1:]):
+        return 0.0
+    coefs = _flat_coefs(st.buffer, st.indices, loops)
+    red = [k for k, c in enumerate(coefs) if c == 0 and site.extents[k] > 1]
+    if not red:
+        return 0.0
+    elems = _footprint(st.buffer, st.indices, loops, site.extents, red[-1] + 1)
+    vec = [e for f, e in zip(loops[red[-1] + 1:], site.extents[red[-1] + 1:]) if f.kind is ForKind.VECTORIZED]
+    if not vec:  # scalar accumulators: one register each
+        return float(elems)
+    per_row = -(-vec[-1] * dt.itemsize(st.buffer.dtype) // 64)
+    return max(1.0, elems / vec[-1]) * per_row
 
 
 def store_features(func: PrimFunc) -> np.ndarray:

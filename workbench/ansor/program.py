@@ -28,6 +28,8 @@ import math
 import random
 
 from ..errors import ScheduleError
+from ..graph.op.schedules.conv2d import ACC_REGISTERS
+from ..graph.op.schedules.generic import VECTOR
 from ..schedule import create_schedule
 from ..te.tensor import IterKind
 from .sketch import Sketch
@@ -35,6 +37,8 @@ from .sketch import Sketch
 UNROLL_STEPS = (0, 16, 64, 512)
 MAX_INNER = 64          # the innermost tile factor (vector lanes) is at most this
 VECTOR_WIDTHS = (1, 4, 8, 16, 32, 64)
+VECTOR_LANES = VECTOR           # float32 lanes of one vector register (AVX-512)
+REGISTER_PRIOR = 0.75   # share of random tilings whose innermost level is a register block (the rest: uniform)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -43,7 +47,7 @@ def factorizations(extent: int, parts: int, max_inner: int = MAX_INNER) -> tuple
     (innermost last, at most ``max_inner``).
 
     >>> factorizations(8, 2)[:4]
-    ((1, 1), (1, 2), (1, 4), (1, 8))
+    ((1, 1), (2, 1), (4, 1), (8, 1))
     """
     divs = [d for d in range(1, extent + 1) if extent % d == 0]
 
@@ -305,6 +309,35 @@ def sample_tile(rng: random.Random, extent: int, parts: int) -> list:
     return list(rng.choice(factorizations(int(extent), parts)))
 
 
+def register_blocks(extents: list, lanes: int = VECTOR_LANES, registers: int = ACC_REGISTERS) -> list:
+    """The innermost tiles (one factor per spatial axis, the last axis vectorized) whose
+    accumulators fit the register file: ``prod(others) * ceil(last / lanes) <= registers``,
+    with at least a quarter of the registers busy (fewer cannot hide the multiply-add latency)
+    and the vector at least half full where the last axis allows it.
+
+    >>> register_blocks([1, 64, 56, 56])[:3]
+    [(1, 1, 4, 8), (1, 1, 7, 8), (1, 1, 8, 8)]
+    """
+    extents = [int(e) for e in extents]
+    *others, last = extents
+    divs = lambda e, hi: [d for d in range(1, min(e, hi) + 1) if e % d == 0]
+    widths = [v for v in divs(last, MAX_INNER) if v >= lanes // 2] or [max(divs(last, lanes))]
+    out = []
+    for v in widths:
+        budget = registers // -(-v // lanes)
+        blocks = [()]
+        for e in others:
+            blocks = [b + (d,) for b in blocks for d in divs(e, budget) if math.prod(b) * d <= budget]
+        out += [b + (v,) for b in blocks if math.prod(b) * -(-v // lanes) >= registers // 4]
+    return sorted(out, key=lambda b: (b[-1], b)) or [tuple([1] * len(others)) + (widths[-1],)]
+
+
+def _sample_register_tiles(rng: random.Random, extents: list) -> list:
+    """Tiles (3 inner factors per spatial axis) whose innermost level is a register block."""
+    block = rng.choice(register_blocks(extents))
+    return [sample_tile(rng, e // b, 2) + [b] for e, b in zip(extents, block)]
+
+
 def _non_unit(extents) -> int:
     return sum(e > 1 for e in extents)
 
@@ -323,7 +356,10 @@ def sample_program(sketch: Sketch, rng: random.Random) -> Program:
         info = dag[src]
         if p.kind == "tile":
             op = dag.op(src)
-            tiles = {iv.name: sample_tile(rng, e, 3) for iv, e in zip(op.axis, info.spatial)}
+            if rng.random() < REGISTER_PRIOR:
+                tiles = dict(zip((iv.name for iv in op.axis), _sample_register_tiles(rng, info.spatial)))
+            else:
+                tiles = {iv.name: sample_tile(rng, e, 3) for iv, e in zip(op.axis, info.spatial)}
             tiles.update({iv.name: sample_tile(rng, e, 1) for iv, e in zip(op.reduce_axis, info.reduction)})
             d[name] = {"tile": tiles, "par": rng.randint(1, max(1, _non_unit(info.spatial))),
                        "unroll": rng.choice(UNROLL_STEPS)}
