@@ -8,8 +8,10 @@ PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # Extra JupyterLab arguments, e.g. `make lab LAB_ARGS="--port 8899 --no-browser"`.
 LAB_ARGS ?=
+# Which notebooks `make notebooks` runs, e.g. `make notebooks NOTEBOOKS="03 07"` (default: all).
+NOTEBOOKS ?=
 
-.PHONY: setup lab demo test test-all bench clean help
+.PHONY: setup lab demo test test-all bench notebooks clean help
 
 help:
 	@echo "make lab       set up, then open the course notebooks (notebooks/) in JupyterLab"
@@ -17,6 +19,7 @@ help:
 	@echo "make test      set up, then run the fast tests (slow ones deselected)"
 	@echo "make test-all  set up, then run all tests, slow ones included"
 	@echo "make bench     set up, then run every benchmarks/*.py"
+	@echo "make notebooks set up, then run the course notebooks and save them with their outputs"
 	@echo "make setup     create $(VENV), install workbench[dev], install Graphviz's dot"
 	@echo "make clean     remove caches and build outputs (keeps $(VENV))"
 
@@ -43,6 +46,11 @@ bench: setup
 		[ -e "$$f" ] || { echo "no benchmarks/*.py found"; exit 1; }; \
 		echo "== $$f"; $(PY) "$$f"; \
 	done
+
+# Runs each course notebook top to bottom (normal sizes, ~5 minutes in all) and writes it back with
+# the outputs a reader without a kernel needs (scripts/save_notebook_outputs.py says which).
+notebooks: setup
+	$(PY) scripts/save_notebook_outputs.py $(NOTEBOOKS)
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .hypothesis benchmarks/out benchmarks/results

@@ -10,6 +10,9 @@ JupyterLab extension's own JSON payloads (``viz.mime.mime_bundle``) are merged i
 >>> x = ops.var("x", (1, 8))
 >>> sorted(display_bundle(Module(Function((x,), ops.nn.relu(x)))))[-1]
 'text/plain'
+
+``saved_bundle`` is the same bundle as a saved notebook should keep it: one picture per kind of
+viewer, and nothing that needs a kernel (``scripts/save_notebook_outputs.py`` applies it).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import html
 import shutil
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def _extension_payloads(obj) -> dict:
@@ -35,7 +39,7 @@ def _module_bundle(mod) -> dict:
     from .graph import graph_dot, render_svg
     out = {"text/plain": repr(mod)}
     if shutil.which("dot"):
-        svg = render_svg(graph_dot(mod))
+        svg = render_svg(graph_dot(mod, fold_groups="auto"))  # a big model: one box per fused group
         svg = svg[svg.find("<svg"):]  # drop the XML prolog and doctype so it can sit inside HTML
         out["image/svg+xml"] = svg
         out["text/html"] = f'<div class="wbv-graph" style="max-width:100%; overflow:auto">{svg}</div>'
@@ -95,4 +99,40 @@ def display_bundle(obj) -> dict:
         out = {"text/plain": repr(obj)}
     for mime, data in _extension_payloads(obj).items():
         out.setdefault(mime, data)
+    return out
+
+
+def saved_bundle(bundle: dict) -> dict:
+    """``bundle`` (an output's MIME data) as a saved notebook keeps it, for readers without a kernel.
+
+    - a widget view is dropped: a saved notebook has no widget state, so it could only show an
+      error; what the widget put beside it for such readers stays (``widgets.base.with_fallback``),
+      and a widget with nothing beside it but its text gives ``{}`` (leave the output out);
+    - HTML that only wraps the bundle's SVG is dropped (the same picture twice; JupyterLab strips
+      inline SVG from an untrusted notebook's HTML anyway, so it shows the graph's labels as text);
+    - plotly's JSON is dropped when the extension's tuning payload is there: JupyterLab prefers
+      plotly's renderer, which would hide the extension's chart (trials' configs on hover);
+    - a graph payload leaves out the fields that hold their default (``compact_graph_payload``).
+
+    >>> saved_bundle({"text/plain": "VBox()", WIDGET_MIME: {"model_id": "1"}})
+    {}
+    >>> sorted(saved_bundle({"image/svg+xml": "<svg/>", "text/html": "<div><svg/></div>", "text/plain": "g"}))
+    ['image/svg+xml', 'text/plain']
+    """
+    from .mime import GRAPH_MIME, TUNING_MIME, compact_graph_payload
+    out = dict(bundle)
+    if out.pop(WIDGET_MIME, None) is not None and set(out) <= {"text/plain"}:
+        return {}
+    svg = out.get("image/svg+xml")
+    if isinstance(svg, list):
+        svg = "".join(svg)
+    html_text = out.get("text/html")
+    if isinstance(html_text, list):
+        html_text = "".join(html_text)
+    if svg and html_text and svg.strip() in html_text:
+        del out["text/html"]
+    if TUNING_MIME in out:
+        out.pop(PLOTLY_MIME, None)
+    if isinstance(out.get(GRAPH_MIME), dict) and "nodes" in out[GRAPH_MIME]:
+        out[GRAPH_MIME] = compact_graph_payload(out[GRAPH_MIME])
     return out

@@ -42,6 +42,7 @@ HIGHLIGHTS = {
     "merged": ("#6a1b9a", "bold", "merged into a fused group"),
 }
 AUTO_COLLAPSE = 60  # collapse repeated blocks when the graph has more units than this
+AUTO_FOLD = 48      # fold_groups="auto": draw groups as single boxes when they hold more operators than this
 
 
 def _shape(t) -> str:
@@ -178,13 +179,21 @@ def _function_of(mod):
                          "import a model with wb.frontend.from_onnx(...) or build one with workbench.graph.ops")
 
 
-def graph_dot(mod, title: str | None = None, collapse="auto", highlight: dict | None = None) -> str:
+def _group_ops(n) -> list:
+    return [m for m in post_order(n.op.body) if isinstance(m, Call) and not isinstance(m.op, Function)]
+
+
+def graph_dot(mod, title: str | None = None, collapse="auto", highlight: dict | None = None,
+              fold_groups=False) -> str:
     """DOT text for ``mod`` (a Module or Function): the graph of its main function.
 
     Fused groups (calls of ``Primitive`` functions) are drawn as clusters holding their operators,
     labelled with the group name and why it formed (as a tooltip). ``collapse``: True, False or
     "auto" (when the graph has more than 60 nodes) draws each run of identical blocks once and a
     box "×N more" for the repeats. ``highlight`` maps ``id(node)`` to "removed", "added" or "merged".
+    ``fold_groups``: True draws each group as one box listing its operators, a summary about a
+    quarter the size (what a big model's static picture uses); "auto" does so when the groups hold
+    more than 48 operators in all.
 
     >>> from workbench.graph import Function, Module, ops
     >>> x = ops.var("x", (2, 4))
@@ -194,11 +203,15 @@ def graph_dot(mod, title: str | None = None, collapse="auto", highlight: dict | 
     fn = _function_of(mod)
     if collapse not in (True, False, "auto"):
         raise TypeCheckError(f"graph_dot: collapse must be True, False or 'auto', got {collapse!r}")
+    if fold_groups not in (True, False, "auto"):
+        raise TypeCheckError(f"graph_dot: fold_groups must be True, False or 'auto', got {fold_groups!r}")
+    units = _units(fn)
+    if fold_groups == "auto":
+        fold_groups = sum(len(_group_ops(n)) for n in units if _is_group(n)) > AUTO_FOLD
     d = _Drawer(highlight)
     d.lines += ["digraph workbench {", '  graph [rankdir=TB, fontname="Helvetica", fontsize=11, nodesep=0.25, '
                 'ranksep=0.3' + (f', label="{_esc(title)}", labelloc=t' if title else "") + '];',
                 '  node [fontname="Helvetica", fontsize=11];', '  edge [color="#666666", arrowsize=0.6];']
-    units = _units(fn)
     hidden: dict = {}  # unit index -> id of the box standing for its collapsed run
     if collapse is True or (collapse == "auto" and len(units) > AUTO_COLLAPSE):
         for k, (a, b, reps) in enumerate(repeated_blocks(fn)):
@@ -223,6 +236,22 @@ def graph_dot(mod, title: str | None = None, collapse="auto", highlight: dict | 
             env[id(n)] = d.new_id(n)
             d.lines.append(f'  {env[id(n)]} [shape=ellipse, style=filled, fillcolor="#ffffff", '
                            f'label=<<b>{_esc(n.name)}</b><br/><font point-size="10">{_esc(_shape(n.type))}</font>>];')
+        elif _is_group(n) and fold_groups:
+            groups += 1
+            members = _group_ops(n)
+            anchor = next((m for m in members if m.op.pattern == OpPattern.OUT_ELEWISE_FUSABLE), members[0]
+                          if members else None)
+            pattern = anchor.op.pattern if anchor is not None else OpPattern.OPAQUE
+            used_patterns.add(pattern)
+            env[id(n)] = d.new_id(n)
+            names = " + ".join(m.op.name for m in members)
+            d.lines.append(f'  {env[id(n)]} [shape=box, style="rounded,filled", fillcolor="{PATTERN_COLORS[pattern]}", '
+                           f'color="{CLUSTER_COLOR}", label=<<b>{_esc(n.op.name or "group")}</b><br/><font '
+                           f'point-size="9">{_esc(names)}</font><br/><font point-size="10">{_esc(_shape(n.type))}'
+                           f'</font>>, tooltip="{_esc(n.op.attrs.get("reason", ""))}"{d.mark(n)}];')
+            for a in _inputs(n):
+                if env.get(id(a)):
+                    d.edge(env[id(a)], env[id(n)])
         elif _is_group(n):
             groups += 1
             g = n.op
@@ -271,7 +300,10 @@ def graph_dot(mod, title: str | None = None, collapse="auto", highlight: dict | 
     d.lines += d.edges
     rows = "".join(f'<tr><td bgcolor="{PATTERN_COLORS[p]}" width="14"></td><td align="left">{PATTERN_NAMES[p]}</td></tr>'
                    for p in sorted(used_patterns))
-    if groups:
+    if groups and fold_groups:
+        rows += (f'<tr><td border="1" color="{CLUSTER_COLOR}"></td><td align="left">fused group, one box '
+                 f'({groups}), coloured by its main operator</td></tr>')
+    elif groups:
         rows += f'<tr><td border="1" style="dashed" color="{CLUSTER_COLOR}"></td><td align="left">fused group ({groups})</td></tr>'
     if hidden:
         rows += '<tr><td bgcolor="#f3f3f8" border="1"></td><td align="left">repeated blocks, collapsed</td></tr>'

@@ -7,6 +7,11 @@ dimensions, other dimensions at 0) colours each cell from dark (early) to yellow
 row-major order shows as horizontal bands, tiling as square blocks, a reordering as columns.
 Large buffers are drawn as at most ``max_cells`` cells per side, each cell a block of elements.
 
+Two drawings of the same grid: ``iteration_space_svg`` (a rectangle per cell, each with its own
+tooltip) and ``iteration_space_html``, the compact one the loop-nest view uses: one ``<div>`` per
+row of cells, painted by a CSS gradient (~10x smaller, and it survives the HTML sanitizer that
+JupyterLab applies to a saved notebook's outputs, which removes inline SVG).
+
 >>> import workbench as wb
 >>> from workbench import te
 >>> A = te.placeholder((8, 8), name="A"); B = te.compute((8, 8), lambda i, j: A[i, j] * 2.0, name="B")
@@ -27,6 +32,8 @@ from ..tir import expr as E
 from ..tir.stmt import Allocate, For, IfThenElse, PrimFunc, SeqStmt, Store
 
 MAX_POINTS = 1 << 22  # more iterations than this are not enumerated
+BIG = np.iinfo(np.int64).max  # "never written", while taking minimums
+LEVELS = 48  # colours of the compact grid (the ramp quantized, so neighbouring cells of one colour merge)
 # a viridis-like ramp, dark (first) to yellow (last)
 RAMP = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
 
@@ -134,15 +141,9 @@ def _ramp(t: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def iteration_space_svg(func: PrimFunc, buffer: str | None = None, max_cells: int = 32, cell: int = 10) -> str:
-    """An SVG grid of the visit order (see ``visit_order``) of the last two dimensions of ``buffer``.
-
-    >>> import workbench as wb
-    >>> from workbench import te
-    >>> A = te.placeholder((4, 4), name="A"); B = te.compute((4, 4), lambda i, j: A[i, j] + 1.0, name="B")
-    >>> iteration_space_svg(wb.lower(te.create_schedule(B.op), [A, B])).startswith("<svg")
-    True
-    """
+def _cells(func: PrimFunc, buffer: str | None, max_cells: int):
+    """The grid to draw: ``(name, full shape, first step per cell or BIG, rank per cell in [0, 1],
+    elements per cell (rows, cols), steps in all)``."""
     order = visit_order(func, buffer)
     name = buffer or _output_buffer(func).name
     full_shape = order.shape
@@ -158,15 +159,80 @@ def iteration_space_svg(func: PrimFunc, buffer: str | None = None, max_cells: in
     pad = np.full((nr * br, nc * bc), -1, dtype=np.int64)
     pad[:rows, :cols] = order
     blocks = pad.reshape(nr, br, nc, bc).swapaxes(1, 2).reshape(nr, nc, br * bc)
-    big = np.iinfo(np.int64).max
-    first = np.where(blocks >= 0, blocks, big).min(axis=2)
-    seen = first[first < big]
+    first = np.where(blocks >= 0, blocks, BIG).min(axis=2)
+    seen = first[first < BIG]
     hi = max(int(seen.max()) if seen.size else 1, 1)
     # rank the cells, so colours spread evenly even when steps cluster
     ranks = np.zeros_like(first, dtype=float)
     flat = first.ravel()
-    valid = flat < big
+    valid = flat < BIG
     ranks.ravel()[valid] = np.argsort(np.argsort(flat[valid])) / max(valid.sum() - 1, 1)
+    return name, full_shape, first, ranks, (br, bc), hi + 1
+
+
+def iteration_space_html(func: PrimFunc, buffer: str | None = None, max_cells: int = 32, cell: int = 10) -> str:
+    """The visit-order grid (see ``visit_order``) as compact HTML: a gradient-painted ``<div>`` per
+    row of cells, whose tooltip gives the steps that row's elements are first written at.
+    (One plain gradient per row: JupyterLab's sanitizer drops layered or repeating backgrounds.)
+
+    Plain ``<div>``s with inline styles: it renders the same live, in a saved notebook opened
+    without trusting it (JupyterLab then strips inline SVG), on GitHub and in exported HTML.
+
+    >>> import workbench as wb
+    >>> from workbench import te
+    >>> A = te.placeholder((4, 4), name="A"); B = te.compute((4, 4), lambda i, j: A[i, j] + 1.0, name="B")
+    >>> html_text = iteration_space_html(wb.lower(te.create_schedule(B.op), [A, B]))
+    >>> html_text.count("wbv-iterspace-row")
+    4
+    """
+    name, full_shape, first, ranks, (br, bc), steps = _cells(func, buffer, max_cells)
+    nr, nc = first.shape
+    width = nc * cell
+    out = ['<div class="wbv-iterspace" style="font-family:Helvetica, Arial, sans-serif; font-size:10px; '
+           'line-height:1.3; padding:0 4px">']
+    block = f" (each cell {br}×{bc} elements)" if br * bc > 1 else ""
+    out.append(f"<div>{html.escape(name)}{list(full_shape)}: visit order{html.escape(block)}</div>")
+    for r in range(nr):
+        stops, c = [], 0
+        while c < nc:  # runs of one colour become one stop
+            fill = _level_color(first[r, c], ranks[r, c])
+            e = c + 1
+            while e < nc and _level_color(first[r, e], ranks[r, e]) == fill:
+                e += 1
+            stops.append(f"{fill} {c * cell}px {e * cell}px")
+            c = e
+        written = first[r][first[r] < BIG]
+        rows_of = f"row {r * br}" if br == 1 else f"rows {r * br}–{(r + 1) * br - 1}"
+        tip = (f"{rows_of}: first written at steps {int(written.min())}–{int(written.max())}" if written.size
+               else f"{rows_of}: never written")
+        paint = stops[0].split(" ")[0] if len(stops) == 1 else f"linear-gradient(90deg, {', '.join(stops)})"
+        out.append(f'<div class="wbv-iterspace-row" title="{tip}" style="width:{width}px; height:{cell - 1}px; '
+                   f'margin-top:1px; background:{paint}"></div>')
+    ramp = ", ".join(_ramp(k / (len(RAMP) - 1)) for k in range(len(RAMP)))
+    out.append('<div style="margin-top:4px; white-space:nowrap">first '
+               f'<span style="display:inline-block; width:80px; height:8px; vertical-align:middle; '
+               f'background:linear-gradient(90deg, {ramp})"></span> last ({steps} steps)</div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def _level_color(first: int, rank: float) -> str:
+    if first == BIG:
+        return "#ffffff"
+    return _ramp(round(rank * (LEVELS - 1)) / (LEVELS - 1))
+
+
+def iteration_space_svg(func: PrimFunc, buffer: str | None = None, max_cells: int = 32, cell: int = 10) -> str:
+    """An SVG grid of the visit order (see ``visit_order``) of the last two dimensions of ``buffer``.
+
+    >>> import workbench as wb
+    >>> from workbench import te
+    >>> A = te.placeholder((4, 4), name="A"); B = te.compute((4, 4), lambda i, j: A[i, j] + 1.0, name="B")
+    >>> iteration_space_svg(wb.lower(te.create_schedule(B.op), [A, B])).startswith("<svg")
+    True
+    """
+    name, full_shape, first, ranks, (br, bc), steps = _cells(func, buffer, max_cells)
+    nr, nc = first.shape
     top, left = 18, 4
     w, h = left + nc * cell + 4, top + nr * cell + 22
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="wbv-iterspace" width="{w}" height="{h}" '
@@ -176,13 +242,13 @@ def iteration_space_svg(func: PrimFunc, buffer: str | None = None, max_cells: in
     for r in range(nr):
         for c in range(nc):
             v = first[r, c]
-            fill = "#ffffff" if v == big else _ramp(ranks[r, c])
-            tip = "never written" if v == big else f"element ({r * br}, {c * bc}) first written at step {v}"
+            fill = "#ffffff" if v == BIG else _ramp(ranks[r, c])
+            tip = "never written" if v == BIG else f"element ({r * br}, {c * bc}) first written at step {v}"
             out.append(f'<rect x="{left + c * cell}" y="{top + r * cell}" width="{cell}" height="{cell}" '
                        f'fill="{fill}" stroke="#ffffff" stroke-width="0.5"><title>{tip}</title></rect>')
     y = top + nr * cell + 14
     for k in range(20):
         out.append(f'<rect x="{left + 30 + k * 4}" y="{y - 8}" width="4" height="8" fill="{_ramp(k / 19)}"/>')
-    out.append(f'<text x="{left}" y="{y}">first</text><text x="{left + 34 + 80}" y="{y}">last ({hi + 1} steps)</text>')
+    out.append(f'<text x="{left}" y="{y}">first</text><text x="{left + 34 + 80}" y="{y}">last ({steps} steps)</text>')
     out.append("</svg>")
     return "".join(out)

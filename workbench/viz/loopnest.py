@@ -163,7 +163,8 @@ def loopnest_html(func, schedule=None, iteration_space: bool = True, code: bool 
     """The whole loop-nest view: tree, iteration-space grid and coloured code, side by side.
 
     ``func`` is a lowered function (``wb.lower``) or a ``Kernel``; ``schedule`` (optional) names
-    each loop's stage exactly. The grid is left out, with a note, when it cannot be drawn.
+    each loop's stage exactly. The grid is ``iteration_space_html`` (compact, and it survives the
+    sanitizer of an untrusted saved notebook); it is left out, with a note, when it cannot be drawn.
 
     >>> import workbench as wb
     >>> from workbench import te
@@ -178,13 +179,13 @@ def loopnest_html(func, schedule=None, iteration_space: bool = True, code: bool 
     head = f'<div style="font-weight:bold; margin-bottom:4px">{html.escape(title)}</div>' if title else ""
     parts.append(f'<div style="min-width:260px">{head}{loop_tree_html(func, schedule)}</div>')
     if iteration_space:
-        from .iteration_space import iteration_space_svg
+        from .iteration_space import iteration_space_html
         try:
-            svg = iteration_space_svg(func)
+            grid = iteration_space_html(func)
         except WorkbenchError as e:
-            svg = (f'<div style="color:#8a8a8a; max-width:260px">(no iteration-space picture: '
-                   f'{html.escape(str(e))})</div>')
-        parts.append(f"<div>{svg}</div>")
+            grid = (f'<div style="color:#8a8a8a; max-width:260px">(no iteration-space picture: '
+                    f'{html.escape(str(e))})</div>')
+        parts.append(f"<div>{grid}</div>")
     if code:
         parts.append(f'<div style="flex:1 1 360px; min-width:300px">{highlight_python(func_str(func))}</div>')
     parts.append("</div>")

@@ -265,6 +265,38 @@ def graph_payload(mod, before=None, *, title: str = "", loop_nests: bool = True,
     return out
 
 
+# The extension fills these in when a payload leaves them out (extension/src/validate.ts), so a
+# saved notebook's payload can drop every field that holds its default (``compact_graph_payload``).
+NODE_DEFAULTS = {"kind": "op", "name": "", "attrs": {}, "pattern": "opaque", "cluster": None, "weights": [],
+                 "shape": [], "dtype": ""}
+CLUSTER_DEFAULTS = {"kind": "fused", "parent": None, "reason": "", "compiler": None, "attrs": {}, "loopnest": None,
+                    "loopnest_note": "", "graph_text": ""}
+
+
+def _without_defaults(items: list, defaults: dict) -> list:
+    return [{k: v for k, v in x.items() if k not in defaults or v != defaults[k]} for x in items]
+
+
+def compact_graph_payload(payload: dict) -> dict:
+    """``payload`` (from ``graph_payload``) without the node and cluster fields that hold their
+    default value; the extension reads both the same. For saved notebooks (5-10% smaller).
+
+    >>> from workbench.graph import Function, Module, ops
+    >>> x = ops.var("x", (1, 8))
+    >>> compact_graph_payload(graph_payload(Module(Function((x,), ops.nn.relu(x)))))["nodes"][1]
+    {'op': 'nn.relu', 'pattern': 'elemwise', 'shape': [1, 8], 'dtype': 'float32', 'id': 'n1'}
+    """
+    out = dict(payload)
+    out["nodes"] = _without_defaults(payload["nodes"], NODE_DEFAULTS)
+    out["clusters"] = _without_defaults(payload["clusters"], CLUSTER_DEFAULTS)
+    if payload.get("changes"):
+        before = payload["changes"]["before"]
+        out["changes"] = {**payload["changes"], "before": {
+            "nodes": _without_defaults(before["nodes"], NODE_DEFAULTS), "edges": before["edges"],
+            "clusters": _without_defaults(before["clusters"], CLUSTER_DEFAULTS)}}
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # loop nest
 
@@ -363,7 +395,7 @@ def _history_series(h, tuner: str, task: str) -> dict:
     for b in h.batches:
         for i, c, g, e in zip(b["trials"], b["configs"], b["gflops"], b["errors"]):
             trials.append({"trial": i, "gflops": float(g) if e == "ok" else None, "ms": None, "error": e,
-                           "error_msg": "", "config": {"index": _plain(c)}})
+                           "error_msg": "", "config": {} if c is None else {"index": _plain(c)}})
     return _series(tuner, task, trials, "gflops")
 
 

@@ -16,7 +16,7 @@ import math
 from ..errors import TuningError
 from ..viz import as_history, best_curve_figure, prediction_figure, spearman
 from ..viz.tuning import prediction_pairs
-from .base import WidgetBase, live_figure
+from .base import WidgetBase, live_figure, with_fallback
 
 
 class TunerComparison(WidgetBase):
@@ -30,6 +30,7 @@ class TunerComparison(WidgetBase):
             raise TuningError("TunerComparison: give a mapping {tuner name: History or records file}, "
                               "e.g. {'random': h1, 'xgb': h2}")
         self.histories = {str(k): as_history(v) for k, v in histories.items()}
+        self.title = title
         self.figure = best_curve_figure(self.histories, title=title)
         self.accuracy = {k: prediction_figure(h, title=k) for k, h in self.histories.items()
                          if len(prediction_pairs(h)[0])}
@@ -53,5 +54,14 @@ class TunerComparison(WidgetBase):
         for fig in self.accuracy.values():
             fig.update_layout(height=280, width=330)
             side.append(live_figure(fig)[1])
-        self.widget = w.VBox([live_figure(self.figure)[1], table, w.HBox(side)])
+        self.widget = with_fallback([live_figure(self.figure)[1], table, w.HBox(side)], self.static_bundle)
+
+    def static_bundle(self) -> dict:
+        """The runs as static data: the extension's tuning payload (every trial, best so far, per
+        tuner) and the table as text; what a saved notebook shows in place of the widget."""
+        from ..viz.mime import TUNING_MIME, tuning_payload
+        lines = [self.title, f"{'tuner':24s} {'trials':>6s} {'best GFLOPS':>11s} {'cost model rho':>14s}"]
+        for n, t, b, r in self.table():
+            lines.append(f"{n:24s} {t:6d} {b:11.2f} {'-' if math.isnan(r) else f'{r:.2f}':>14s}")
+        return {TUNING_MIME: tuning_payload(self.histories, title=self.title), "text/plain": "\n".join(lines)}
 

@@ -17,7 +17,7 @@ from ..errors import TuningError
 from ..tune.callbacks import History
 from ..viz import as_history, spearman, trials_figure
 from ..viz.tuning import _trials, prediction_pairs
-from .base import WidgetBase, live_figure
+from .base import WidgetBase, live_figure, with_fallback
 
 
 class StopTuning(Exception):
@@ -106,7 +106,22 @@ class TuningMonitor(WidgetBase):
         self._stop.on_click(lambda _: self.stop())
         self._status = w.HTML()
         self._stats = w.HTML()
-        self.widget = w.VBox([w.HBox([self._stop, self._status, self._stats]), chart])
+        self.title = title
+        self.widget = with_fallback([w.HBox([self._stop, self._status, self._stats]), chart], self.static_bundle)
+
+    def static_bundle(self) -> dict:
+        """The chart so far as static data (``{}`` before the first trial): the extension's tuning
+        payload, an SVG and a summary; what a saved notebook shows in place of the widget."""
+        if not self.history.n_trials:
+            return {}
+        from ..viz.history_svg import history_svg
+        from ..viz.mime import TUNING_MIME, tuning_payload
+        name = type(self.tuner).__name__ if self.tuner is not None else "trials"
+        if self.records is not None:
+            name = "recorded"
+        return {TUNING_MIME: tuning_payload({name: self.history}, title=self.title),
+                "image/svg+xml": history_svg(self.history, title=self.title),
+                "text/plain": f"{self.title}: {self.history!r}"}
 
     def _redraw_all(self):
         t, g, e, _ = _trials(self.history)
