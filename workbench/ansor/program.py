@@ -312,13 +312,14 @@ def sample_tile(rng: random.Random, extent: int, parts: int) -> list:
 def register_blocks(extents: list, lanes: int = VECTOR_LANES, registers: int = ACC_REGISTERS) -> list:
     """The innermost tiles (one factor per spatial axis, the last axis vectorized) whose
     accumulators fit the register file: ``prod(others) * ceil(last / lanes) <= registers``,
-    with at least half of them busy (fewer cannot hide the multiply-add latency: 4 cycles on each
-    of 2 ports; the most that fit when the axes are too short for that) and at least 3/4 of the
-    vector lanes doing work where the last axis allows it (a 56-wide row in rows of 14 or 28,
-    never of 8: half the lanes idle measured half the speed).
+    with at least a quarter of them busy (the most that fit when the axes are too short for that)
+    and at least 3/4 of the vector lanes doing work where the last axis allows it (a 56-wide row in
+    rows of 14 or 28, never of 8: half the lanes idle measured half the speed). A quarter, not
+    more: a matmul's single 64-wide row (4 registers) with the reduction unrolled beside it measured
+    faster than 8x32 blocks (16), the out-of-order core overlapping the rows.
 
     >>> register_blocks([1, 64, 56, 56])[:3]
-    [(1, 1, 8, 14), (1, 1, 14, 14), (1, 2, 4, 14)]
+    [(1, 1, 4, 14), (1, 1, 7, 14), (1, 1, 8, 14)]
     """
     extents = [int(e) for e in extents]
     *others, last = extents
@@ -332,7 +333,7 @@ def register_blocks(extents: list, lanes: int = VECTOR_LANES, registers: int = A
         for e in others:
             blocks = [b + (d,) for b in blocks for d in divs(e, registers // rows) if math.prod(b) * d * rows <= registers]
         fit.update({b + (v,): math.prod(b) * rows for b in blocks})
-    least = min(registers // 2, max(fit.values()))
+    least = min(registers // 4, max(fit.values()))
     return sorted((b for b, r in fit.items() if r >= least), key=lambda b: (b[-1], b))
 
 
