@@ -32,16 +32,9 @@ def test_monitor_carries_its_chart_as_it_is_when_displayed():
     assert sorted(saved_bundle(b)) == sorted([TUNING_MIME, "image/svg+xml", "text/plain"])
 
 
-def test_replay_fallback_is_the_whole_recorded_run(tmp_path):
-    from workbench.tune import records
-    path = tmp_path / "mm.jsonl"
-    rows = []
-    for k in range(8):
-        res = {"costs": [1e-5 * (1 + k % 3)], "error": "ok", "error_msg": "", "build_seconds": 0.1,
-               "timestamp": float(k // 4)}
-        rows.append(records.make_row("matmul", (16, 16, 16), {"index": k, "knobs": {}}, res, target="llvm"))
-    records.append(path, rows)
-    mon = TuningMonitor(str(path), title="replay")
+def test_replay_fallback_is_the_whole_recorded_run(matmul_records):
+    path = matmul_records(8)
+    mon = TuningMonitor(path, title="replay")
     s = mon.static_bundle()[TUNING_MIME]["series"][0]  # displayed before replay(): the whole run
     assert s["tuner"] == "recorded" and [t["config"]["index"] for t in s["trials"]] == list(range(8))
 

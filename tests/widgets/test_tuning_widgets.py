@@ -7,7 +7,6 @@ import pytest
 
 from workbench import autotvm, tune
 from workbench.errors import TuningError
-from workbench.tune import records
 from workbench.tune.callbacks import History
 from workbench.viz import spearman
 from workbench.widgets import TunerComparison, TuningMonitor
@@ -65,15 +64,9 @@ def test_monitor_in_a_thread_with_the_stop_button():
     assert 0 < mon.history.n_trials < 400000 and "stopped after" in mon._status.value
 
 
-def test_replay_of_a_records_file(tmp_path):
-    path = tmp_path / "mm.jsonl"
-    rows = []
-    for k in range(12):
-        res = {"costs": [1e-5 * (1 + k % 3)], "error": "ok", "error_msg": "", "build_seconds": 0.1,
-               "timestamp": float(k // 4)}
-        rows.append(records.make_row("matmul", (16, 16, 16), {"index": k, "knobs": {}}, res, target="llvm"))
-    records.append(path, rows)
-    mon = TuningMonitor(str(path))
+def test_replay_of_a_records_file(matmul_records):
+    path = matmul_records(12)
+    mon = TuningMonitor(path)
     full = list(mon.figure.data[2].y)
     h = mon.replay()
     assert h.n_trials == 12 and len(h.batches) == 3 and list(mon.figure.data[2].y) == full

@@ -31,10 +31,10 @@ import math
 
 import numpy as np
 
-from ..tir import dtype as dt
-from ..tune.features import OPS, _collect, _flat_coefs, _footprint, _log
 from ..graph.op.schedules.conv2d import ACC_REGISTERS
+from ..tir import dtype as dt
 from ..tir.stmt import ForKind, PrimFunc
+from ..tune.features import OPS, _collect, _flat_coefs, _footprint, _log
 
 N_BUFFERS = 4
 N_INNER = 4

@@ -79,6 +79,19 @@ def _match(before: list, after: list) -> tuple:
     return hb, ha
 
 
+def highlights(before, after) -> tuple:
+    """What a pass changed, as ``graph_dot``'s ``highlight`` maps for the module before and after:
+    ``id(node) -> "removed" | "added" | "merged"``.
+
+    >>> from workbench.graph import Function, Module, ops
+    >>> x = ops.var("x", (1, 8))
+    >>> hb, ha = highlights(Module(Function((x,), ops.nn.relu(x))), Module(Function((x,), ops.negative(x))))
+    >>> sorted(hb.values()), sorted(ha.values())
+    (['removed'], ['added'])
+    """
+    return _match(_calls(_function_of(before)), _calls(_function_of(after)))
+
+
 def graph_diff(before, after, name: str = "pass", collapse="auto") -> GraphDiff:
     """Compare two modules (a pass's input and output): highlighted DOT for each and a text diff.
 

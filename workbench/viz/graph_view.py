@@ -64,10 +64,9 @@ class GraphView:
         from .graph import graph_dot
         if self.before is None:  # a big model's picture is its summary: one box per fused group
             return graph_dot(self.mod, title=self.title or None, collapse=self.collapse, fold_groups="auto")
-        from .graph import _function_of
-        from .graph_diff import _calls, _match
-        highlight = _match(_calls(_function_of(self.before)), _calls(_function_of(self.mod)))[1]
-        return graph_dot(self.mod, title=self.title or None, collapse=self.collapse, highlight=highlight)
+        from .graph_diff import highlights
+        return graph_dot(self.mod, title=self.title or None, collapse=self.collapse,
+                         highlight=highlights(self.before, self.mod)[1])
 
     def svg(self) -> str:
         """The static picture as SVG (no XML prolog, so it can sit inside HTML); needs Graphviz."""
