@@ -8,9 +8,11 @@ trials each needed to reach 90% of its own final best. GFLOPS count 2 x multiply
 
 Part 2 (``--e2e-trials N``, 0 to skip): ResNet-18's tasks tuned by Ansor's task scheduler with
 N trials in all, compiled with the records, and timed side by side (interleaved rounds,
-medians) against the untuned compile and onnxruntime.
+medians) against the untuned compile and onnxruntime. The model's conv kernels are packed
+(``pack_conv_kernels``, 16 output channels per vector) unless ``--no-pack``; the untuned
+compile is timed both ways.
 
-usage: python benchmarks/ansor_vs_autotvm.py [--trials 64] [--tasks C2D,GMM] [--e2e-trials 600]
+usage: python benchmarks/ansor_vs_autotvm.py [--trials 64] [--tasks C2D,GMM] [--e2e-trials 600] [--no-pack]
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from _timing import seconds  # noqa: E402
 import workbench as wb  # noqa: E402
 from workbench import ansor, autotvm  # noqa: E402
 from workbench.autotvm.task import flop_of  # noqa: E402
+from workbench.graph.passes import PassContext  # noqa: E402
 from workbench.tune import Measurer  # noqa: E402
 
 
@@ -76,7 +79,7 @@ def run_suite(names, trials: int, batch: int, measurer, seed: int) -> None:
               f"{fmt(at90, '7d'):>7s} {an90:7d} {fmt(at_s, '6.0f'):>6s} {an_s:6.0f}", flush=True)
 
 
-def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int) -> None:
+def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int, pack: bool = True) -> None:
     import numpy as np
     import onnx
     import onnxruntime as ort
@@ -89,31 +92,37 @@ def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int) ->
     model = onnx.load(str(path))
     feeds = gen.random_inputs(model)
     mod = from_onnx(model)
-    tasks = ansor.extract_tasks(mod)
-    print(f"\nResNet-18: {len(tasks)} Ansor tasks; task scheduler, {trials} trials in all")
+    ctx = PassContext(config={"pack_conv_kernels": pack})
+    tasks = ansor.extract_tasks(mod, ctx)
+    print(f"\nResNet-18 ({'packed' if pack else 'plain NCHW'} conv kernels): {len(tasks)} Ansor tasks; "
+          f"task scheduler, {trials} trials in all")
     records = os.path.join(tempfile.mkdtemp(), "resnet18_ansor.jsonl")
     sched = ansor.TaskScheduler(tasks, seed=seed, batch_size=batch)
     t0 = time.perf_counter()
     sched.tune(trials, measurer=measurer, records=records, verbose=False)
     print(sched.table())
     print(f"tuning took {time.perf_counter() - t0:.0f} s; records: {records}")
-    tuned = wb.compile(mod, records=records)
-    plain = wb.compile(mod)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    runs = {"Ansor-tuned": wb.compile(mod, ctx=ctx, records=records), "untuned": wb.compile(mod)}
+    if pack:
+        runs["untuned, packed kernels"] = wb.compile(mod, ctx=ctx)
     ref = sess.run(None, feeds)[0]
-    for exe in (tuned, plain):
+    for name, exe in runs.items():
         got = exe.run(**feeds)
         err = float(np.max(np.abs(got - ref)) / np.max(np.abs(ref)))
-        assert err < 1e-4, f"tuned ResNet-18 differs from onnxruntime: max rel err {err:.2e}"
-    t, p, o = [], [], []
+        assert err < 1e-4, f"{name} ResNet-18 differs from onnxruntime: max rel err {err:.2e}"
+    runs["onnxruntime"] = sess
+    times = {name: [] for name in runs}
     for _ in range(rounds):
-        t.append(seconds(lambda: tuned.run(**feeds)))
-        p.append(seconds(lambda: plain.run(**feeds)))
-        o.append(seconds(lambda: sess.run(None, feeds)))
-    t, p, o = (statistics.median(x) for x in (t, p, o))
-    print(f"ResNet-18 latency (median of {rounds} interleaved rounds): Ansor-tuned {t * 1e3:.2f} ms "
-          f"({tuned.tuned_kernels} tuned kernels), untuned {p * 1e3:.2f} ms, onnxruntime {o * 1e3:.2f} ms; "
-          f"tuned/onnxruntime {t / o:.2f}, untuned/onnxruntime {p / o:.2f}")
+        for name, exe in runs.items():
+            fn = (lambda: sess.run(None, feeds)) if exe is sess else (lambda exe=exe: exe.run(**feeds))
+            times[name].append(seconds(fn))
+    med = {name: statistics.median(x) for name, x in times.items()}
+    o = med["onnxruntime"]
+    print(f"ResNet-18 latency (median of {rounds} interleaved rounds; "
+          f"{runs['Ansor-tuned'].tuned_kernels} tuned kernels):")
+    for name, t in med.items():
+        print(f"  {name:26s} {t * 1e3:7.2f} ms   / onnxruntime {t / o:.2f}")
 
 
 def main():
@@ -125,6 +134,7 @@ def main():
     ap.add_argument("--e2e-batch", type=int, default=8, help="trials per task-scheduler round")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-pack", action="store_true", help="tune ResNet-18 with plain NCHW conv kernels")
     args = ap.parse_args()
     names = [n for n in args.tasks.split(",") if n]
     unknown = [n for n in names if n not in SUITE]
@@ -134,7 +144,7 @@ def main():
         if names:
             run_suite(names, args.trials, args.batch, m, args.seed)
         if args.e2e_trials > 0:
-            run_end_to_end(args.e2e_trials, args.rounds, m, args.seed, args.e2e_batch)
+            run_end_to_end(args.e2e_trials, args.rounds, m, args.seed, args.e2e_batch, pack=not args.no_pack)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from .lower import lower
 from .runtime import build_kernel
 from .runtime.executable import Executable, SlotSpec, Step
 
-HEAVY = ("nn.conv2d", "nn.conv2d_transpose", "nn.dense", "nn.matmul")
+HEAVY = ("nn.conv2d", "nn.conv2d_packed", "nn.conv2d_transpose", "nn.dense", "nn.matmul")
 
 
 def _is_fused(fn: Function) -> bool:

@@ -27,6 +27,15 @@ def conv2d(c=8, f=16, hw=10, relu=True):
     return [x, w, b], [r]
 
 
+def conv2d_packed(c=4, f=32, hw=9, stride=1):
+    """A packed-kernel conv (``pack_conv_kernels``) with bias and relu: read back through its NCHW view."""
+    x = te.placeholder((1, c, hw, hw), name="x")
+    wp = te.placeholder((f // 16, c, 3, 3, 16), name="wp")
+    b = te.placeholder((f, 1, 1), name="b")
+    y = topi.conv2d_nchw_packed(x, wp, stride=stride, padding=1)
+    return [x, wp, b], [topi.relu(topi.add(y, b))]
+
+
 def depthwise(c=16, hw=12):
     x = te.placeholder((1, c, hw, hw), name="x")
     w = te.placeholder((c, 1, 3, 3), name="w")
@@ -63,4 +72,5 @@ def norm(n=32, m=64):
 
 
 ALL = {"matmul": matmul, "matmul_relu": lambda: matmul(relu=True), "conv2d": conv2d, "depthwise": depthwise,
+       "conv2d_packed": conv2d_packed, "conv2d_packed_s2": lambda: conv2d_packed(stride=2),
        "softmax": softmax, "layer_norm": layer_norm, "elementwise_chain": elementwise_chain, "norm": norm}

@@ -33,6 +33,23 @@ def test_conv2d_padding_is_not_strictly_inlinable_but_the_bias_add_is():
     assert d["conv2d"].flop == 2 * 16 * 10 * 10 * 8 * 9
 
 
+def test_packed_conv_fuses_through_its_unblocking_nchw_view():
+    d = dag("conv2d_packed")
+    c = d["conv2d_packed"]
+    assert c.has_reuse and c.fusible_consumer == "relu" and c.fusible_unblock == (1, 16)
+    assert d["conv2d_packed_nchw"].strictly_inlinable and d["conv2d_packed_nchw"].fusible_unblock is None
+    assert "reads axis 1 unblocked, 16 lanes" in d.summary()
+
+
+def test_an_unblocking_read_with_the_wrong_lanes_is_not_fused():
+    from workbench import te
+    x = te.placeholder((8, 8), name="x")
+    k = te.reduce_axis((0, 8), name="k")
+    y = te.compute((4, 2, 4), lambda i, jo, ji: te.sum(x[i, k] * x[jo * 4 + ji, k], axis=k), name="y")
+    z = te.compute((4, 4), lambda i, j: y[i, j // 2, j % 2] * 2.0, name="z")   # 2 lanes, y has 4
+    assert ComputeDAG([x], [z])["y"].fusible_consumer is None
+
+
 def test_softmax_reductions_have_no_reuse():
     d = dag("softmax")
     assert d["softmax_max"].has_reduce and not d["softmax_max"].has_reuse

@@ -136,3 +136,13 @@ def test_most_sampled_tilings_hold_a_register_block():
         tiles = sample_program(sk, rng).decisions[name]["tile"]
         hits += tuple(tiles[iv.name][-1] for iv in task.dag.op(src).axis) in blocks
     assert 120 <= hits < 200       # the prior (75%) plus uniform draws that happen to fit
+
+
+def test_the_blocked_lanes_of_a_packed_conv_stay_whole_and_innermost():
+    task, rng = TASKS["conv2d_packed"], random.Random(11)
+    lanes_axis = task.dag.op("conv2d_packed").axis[-1].name
+    for _ in range(30):
+        prog = sample_program(task.sketches[0], rng)
+        for _ in range(4):
+            prog = mutate(prog, rng) or prog
+            assert prog.decisions["conv2d_packed"]["tile"][lanes_axis] == [1, 1, 16]

@@ -29,6 +29,14 @@ def test_conv2d_tiles_with_fusion_inlines_bias_and_places_padding():
     assert "always inline" in " ".join(sk.rules) and "fusion into relu" in " ".join(sk.rules)
 
 
+def test_packed_conv_fuses_into_its_nchw_reader_with_the_lanes_innermost():
+    (sk,) = sketches("conv2d_packed")
+    assert kinds(sk) == {"pad": "place", "conv2d_packed": "tile", "conv2d_packed_nchw": "inline", "add": "inline",
+                         "relu": "consumer"}
+    assert sk.plans["conv2d_packed"].unblock == (1, 16)
+    assert "axis 1 x 16 + its last axis" in str(sk)
+
+
 def test_depthwise_conv():
     sk = sketches("depthwise")
     assert [kinds(s) for s in sk] == [{"pad": "place", "conv2d": "tile"},

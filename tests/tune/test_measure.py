@@ -192,6 +192,24 @@ def test_number_repeat_and_unchecked_runs(ref):
     assert m.closed and m.run_worker_pid is None
 
 
+def test_flushed_runs_are_checked_and_timed(ref):
+    """With ``flush_cache`` each timed run starts with the kernel's arrays evicted; a wrong kernel is
+    still caught by the check before any timing."""
+    with Measurer(repeat=2, timeout=5, build_workers=1, flush_cache=True) as m:
+        ok, bad = m.measure([good(8, vectorize=True), wrong()], ref)
+        assert "flush_cache" in repr(m)
+    assert ok.ok and len(ok.costs) == 2 and all(0 < c < 1 for c in ok.costs)
+    assert bad.error is ErrorKind.WRONG_RESULT
+
+
+def test_the_cache_flusher_evicts_without_touching_the_values():
+    from workbench.tune.cache_flush import cache_flusher
+    a = np.arange(100_000, dtype="float32")
+    flush = cache_flusher()
+    flush([a, a[:0], np.zeros(3, "float64")])   # an empty array flushes nothing
+    np.testing.assert_array_equal(a, np.arange(100_000, dtype="float32"))
+
+
 def test_min_repeat_ms_sets_the_length_of_a_repeat(ref):
     import time
     with Measurer(repeat=2, min_repeat_ms=100, timeout=5, build_workers=1) as m:

@@ -5,7 +5,9 @@ branch, only affine reads: inlining it costs nothing), does it have *data reuse*
 reduction where some input is read without some output index, so tiling keeps data in
 cache and registers: matmul, conv), which stages read it, and does it have a *fusible
 consumer* (one reader that uses it elementwise, at its own output index, once the
-strictly-inlinable stages between them are inlined). FLOPs count every float
+strictly-inlinable stages between them are inlined; or that reads a channel-blocked stage
+``[.., C/L, .., L]`` back at ``[.., c // L, .., c % L]``, as a packed-kernel conv's NCHW view
+does: ``fusible_unblock`` then says which axis is blocked, by how many lanes). FLOPs count every float
 arithmetic operation of every compute stage, times the points it runs over.
 
 >>> from workbench import te
@@ -28,7 +30,7 @@ from ..te.reference import topo_order
 from ..te.tensor import ComputeOp, PlaceholderOp, ProducerLoad, Reduce
 from ..tir import dtype as dt
 from ..tir.analysis import linear
-from ..tir.expr import BINARY, Call, Select, Var
+from ..tir.expr import BINARY, Call, FloorDiv, FloorMod, IntImm, Select, Var
 from ..tir.functor import post_order_visit
 from ..tir.printer import expr_str
 
@@ -43,6 +45,7 @@ class StageInfo:
     has_reuse: bool
     consumers: tuple          # names of the stages that read this one
     fusible_consumer: str | None
+    fusible_unblock: tuple | None  # (k, L): the consumer's axis k is this stage's axes k and -1 (k * L + last)
     spatial: tuple            # extents of the data-parallel axes
     reduction: tuple          # extents of the reduction axes
     flop: float
@@ -88,6 +91,29 @@ def _is_elementwise_read(load: ProducerLoad, op) -> bool:
     axes = [iv.var for iv in op.axis]
     return (tuple(load.tensor.shape) == tuple(op.shape) and len(load.indices) == len(axes)
             and all(isinstance(i, Var) and i is a for i, a in zip(load.indices, axes)))
+
+
+def unblocking_read(load: ProducerLoad, op) -> tuple | None:
+    """``(k, L)`` when ``load`` reads a channel-blocked tensor ``t[.., X/L, .., L]`` at
+    ``[.., x // L, .., x % L]`` with ``x`` the ``k``-th axis of ``op`` (the others in order), else None."""
+    axes = [iv.var for iv in op.axis]
+    idx = load.indices
+    if len(idx) != len(axes) + 1 or not isinstance(idx[-1], FloorMod):
+        return None
+    mod = idx[-1]
+    if not (isinstance(mod.a, Var) and isinstance(mod.b, IntImm)):
+        return None
+    lanes = int(mod.b.value)
+    found = None
+    for k, (i, a) in enumerate(zip(idx[:-1], axes)):
+        if isinstance(i, FloorDiv) and i.a is a and mod.a is a and isinstance(i.b, IntImm) and int(i.b.value) == lanes:
+            found = k
+        elif not (isinstance(i, Var) and i is a):
+            return None
+    if found is None or int(load.tensor.shape[-1]) != lanes \
+            or int(load.tensor.shape[found]) * lanes != int(op.shape[found]):
+        return None
+    return found, lanes
 
 
 def _affine(load: ProducerLoad) -> bool:
@@ -160,28 +186,35 @@ class ComputeDAG:
         spatial = tuple(int(iv.extent) for iv in op.axis)
         reduction = tuple(int(iv.extent) for iv in op.reduce_axis)
         flop = _float_ops(op) * math.prod(spatial) * math.prod(reduction)
+        fusible, unblock = self._fusible(op, is_output)
         return StageInfo(self.names[op], is_output, has_reduce, inlinable, reuse,
-                         tuple(self.names[r] for r in self.readers[op]), self._fusible(op, is_output),
+                         tuple(self.names[r] for r in self.readers[op]), fusible, unblock,
                          spatial, reduction, float(flop))
 
-    def _fusible(self, op, is_output: bool) -> str | None:
-        """The one stage reading ``op`` elementwise, through strictly-inlinable elementwise stages."""
+    def _fusible(self, op, is_output: bool) -> tuple:
+        """``(name, unblock)``: the one stage reading ``op`` elementwise (or unblocking its channels,
+        first hop only), through strictly-inlinable elementwise stages; ``(None, None)`` if none."""
         if is_output:
-            return None
-        cur = op
+            return None, None
+        cur, unblock = op, None
         while True:
             readers = self.readers[cur]
             if len(readers) != 1:
-                return None
+                return None, None
             r = readers[0]
             reads = [ld for ld in _loads(r) if ld.tensor.op is cur]
-            if isinstance(r.body, Reduce) or not reads or not all(_is_elementwise_read(ld, r) for ld in reads):
-                return None
+            if isinstance(r.body, Reduce) or not reads:
+                return None, None
+            if not all(_is_elementwise_read(ld, r) for ld in reads):
+                maps = {unblocking_read(ld, r) for ld in reads}
+                if cur is not op or len(maps) != 1 or None in maps:
+                    return None, None
+                unblock = maps.pop()
             outs = {t.op for t in self.outputs}
             if self._inlinable(r, r in outs):
                 cur = r  # it will be inlined: look at its reader
                 continue
-            return self.names[r]
+            return self.names[r], unblock
 
     def __getitem__(self, name: str) -> StageInfo:
         try:
@@ -226,7 +259,9 @@ class ComputeDAG:
             if i.has_reduce:
                 what.append("reduction" + (" with data reuse" if i.has_reuse else ""))
             if i.fusible_consumer:
-                what.append(f"fusible consumer {i.fusible_consumer}")
+                what.append(f"fusible consumer {i.fusible_consumer}"
+                            + (f" (reads axis {i.fusible_unblock[0]} unblocked, {i.fusible_unblock[1]} lanes)"
+                               if i.fusible_unblock else ""))
             rows.append(f"{i.name:<14} {list(i.spatial)}{' x ' + str(list(i.reduction)) if i.reduction else ''}: "
                         f"{', '.join(what) or 'elementwise/injective'}; {i.flop:.3g} flop")
         return "\n".join(rows)

@@ -47,11 +47,15 @@ def mutate_tile(prog: Program, rng: random.Random) -> Program | None:
     if not tiled:
         return None
     stage, d = tiled[rng.randrange(len(tiled))]
-    axis = rng.choice(sorted(d["tile"]))
-    inner = list(d["tile"][axis])
     src = prog.sketch.plans[stage]
     name = stage[:-len(".local")] if src.cache else stage
     op = prog.dag.op(name)
+    pinned = {op.axis[-1].name} if src.unblock else set()   # the blocked lanes stay [1, 1, L]
+    axes = sorted(a for a in d["tile"] if a not in pinned)
+    if not axes:
+        return None
+    axis = rng.choice(axes)
+    inner = list(d["tile"][axis])
     extent = next(int(iv.extent) for iv in list(op.axis) + list(op.reduce_axis) if iv.name == axis)
     levels = [extent // math.prod(inner)] + inner       # outermost first
     movable = [k for k, v in enumerate(levels) if v > 1]

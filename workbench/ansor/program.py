@@ -179,9 +179,11 @@ class _Applier:
         if p.consumer:
             cs = s.stage_by_name(p.consumer)
             c_levels = [[], [], []]
-            for ax, cax in zip(spatial, cs.op.axis):
+            k_unblock, lanes = p.unblock or (None, 1)
+            for k, (ax, cax) in enumerate(zip(spatial, cs.op.axis)):
                 f1, f2, f3 = tiles[ax.name]
-                loops = self._split_levels(cs, cax, [f1, f2 * f3])
+                inner = f2 * f3 * (lanes if k == k_unblock else 1)   # an unblocked axis also spans the lanes
+                loops = self._split_levels(cs, cax, [f1, inner])
                 for k in range(3):
                     c_levels[k].append(loops[k])
             cs.reorder(*(c_levels[0] + c_levels[1] + c_levels[2]))
@@ -366,6 +368,8 @@ def sample_program(sketch: Sketch, rng: random.Random) -> Program:
             else:
                 tiles = {iv.name: sample_tile(rng, e, 3) for iv, e in zip(op.axis, info.spatial)}
             tiles.update({iv.name: sample_tile(rng, e, 1) for iv, e in zip(op.reduce_axis, info.reduction)})
+            if p.unblock:  # the blocked lanes stay innermost, whole: the consumer reads them as one channel axis
+                tiles[op.axis[-1].name] = [1, 1, p.unblock[1]]
             d[name] = {"tile": tiles, "par": rng.randint(1, max(1, _non_unit(info.spatial))),
                        "unroll": rng.choice(UNROLL_STEPS)}
             if p.consumer:

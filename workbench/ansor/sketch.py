@@ -50,6 +50,7 @@ class Plan:
     producer: str | None = None
     cache: bool = False
     readers: tuple = ()           # for "place": the stages it could be computed inside
+    unblock: tuple | None = None  # for "tile" into a consumer reading it unblocked: (axis k, lanes L)
 
 
 @dataclass
@@ -85,6 +86,10 @@ class Sketch:
                 if p.consumer:
                     out.append(f"  s[{p.consumer}]: split spatial axes into 3 levels (tiles of {st}); "
                                f"s[{st}].compute_at(s[{p.consumer}], level ?)")
+                if p.unblock:
+                    k, lanes = p.unblock
+                    out.append(f"  {p.consumer}'s axis {k} = {st}'s axis {k} x {lanes} + its last axis, whose "
+                               f"{lanes} lanes stay innermost (tile [1, 1, {lanes}])")
                 top = p.consumer or st
                 out.append(f"  s[{top}]: fuse ? outer loops, parallel; vectorize the innermost loop; "
                            f"pragma auto_unroll_max_step=?")
@@ -160,7 +165,8 @@ def _options(dag: ComputeDAG, info, plans: dict) -> list:
         opts = []
         cons = info.fusible_consumer
         if cons is not None and plans.get(cons, Plan("simple", cons)).kind == "simple":
-            opts.append(({name: Plan("tile", name, consumer=cons), cons: Plan("consumer", cons, producer=name)},
+            opts.append(({name: Plan("tile", name, consumer=cons, unblock=info.fusible_unblock),
+                          cons: Plan("consumer", cons, producer=name)},
                          f"{name}: multi-level tiling with fusion into {cons}"))
         else:
             opts.append(({name: Plan("tile", name)}, f"{name}: multi-level tiling"))

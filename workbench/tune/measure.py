@@ -216,6 +216,8 @@ class Measurer:
     """Builds, checks and times candidates in worker processes (or on a dask cluster).
 
     - ``number``: runs per repeat (None: as many as fill ``min_repeat_ms``); ``repeat``: figures per candidate;
+    - ``flush_cache``: evict the kernel's arrays from the caches before every timed run (``tune.cache_flush``),
+      so a candidate is timed as it runs inside a model (cold weights), not warmed by its previous run;
     - ``timeout``: seconds allowed for each build and for each run (load + check + timing);
     - ``build_workers``: build processes; ``check_correctness``: compare with the reference first;
     - ``cluster``: None (local processes), a scheduler address ``"tcp://host:port"``, a
@@ -228,7 +230,7 @@ class Measurer:
 
     def __init__(self, number: int | None = None, repeat: int = 3, min_repeat_ms: float = 40.0,
                  timeout: float = 10.0, build_workers: int = 2, check_correctness: bool = True,
-                 cluster=None, num_threads: int | None = None):
+                 cluster=None, num_threads: int | None = None, flush_cache: bool = False):
         if number is not None and (not isinstance(number, int) or number < 1):
             raise TuningError(f"Measurer: number must be a positive int or None, got {number!r}")
         if not isinstance(repeat, int) or repeat < 1:
@@ -245,6 +247,11 @@ class Measurer:
         if not isinstance(num_threads, int) or num_threads < 1:
             raise TuningError(f"Measurer: num_threads must be a positive int, got {num_threads!r}")
         self.number, self.repeat, self.min_repeat_ms = number, repeat, float(min_repeat_ms)
+        if flush_cache:
+            from .cache_flush import supported
+            if not supported():
+                raise TuningError("Measurer: flush_cache needs an x86-64 CPU (clflush); use flush_cache=False")
+        self.flush_cache = bool(flush_cache)
         self.timeout, self.check_correctness, self.num_threads = float(timeout), check_correctness, num_threads
         self.builders = [WorkerProcess() for _ in range(build_workers)]
         self.runner = WorkerProcess()
@@ -344,7 +351,7 @@ class Measurer:
 
     def _options(self) -> dict:
         return {"check": self.check_correctness, "number": self.number, "repeat": self.repeat,
-                "min_repeat_ms": self.min_repeat_ms}
+                "min_repeat_ms": self.min_repeat_ms, "flush": self.flush_cache}
 
     def _build(self, texts: list) -> list:
         if not texts:
@@ -419,4 +426,5 @@ class Measurer:
     def __repr__(self):
         where = "local processes" if self._client is None else f"cluster {self._client.scheduler.address}"
         return (f"<Measurer number={self.number} repeat={self.repeat} min_repeat_ms={self.min_repeat_ms:g} "
+                f"{'flush_cache ' if self.flush_cache else ''}"
                 f"timeout={self.timeout:g}s on {where}>")

@@ -79,8 +79,11 @@ def _compare(outputs: list, expected: list, rtol: float, atol: float) -> str:
 
 def run_object(obj: bytes, name: str, num_threads: int, inputs: list, expected: list, *,
                rtol: float = 1e-4, atol: float = 1e-4, check: bool = True, number: int | None = None,
-               repeat: int = 3, min_repeat_ms: float = 40.0) -> dict:
+               repeat: int = 3, min_repeat_ms: float = 40.0, flush: bool = False) -> dict:
     """Load ``obj``, call ``name(inputs..., outputs...)``, check the outputs, then time it.
+
+    ``flush``: evict the arrays from the caches before every timed call (``cache_flush``); each call
+    is then timed alone and the flushes are not counted.
 
     Returns ``{"error": "ok" | "wrong" | "runtime", "msg": str, "costs": [seconds per run, ...]}``.
     A crash here ends the process: that is what the caller's ``WorkerProcess`` is for.
@@ -111,6 +114,19 @@ def run_object(obj: bytes, name: str, num_threads: int, inputs: list, expected: 
             for _ in range(times):
                 fn(*ptrs)
             return clock() - t0
+
+        if flush:
+            from .cache_flush import cache_flusher
+            evict, arrays = cache_flusher(engine), ins + outs
+
+            def run(times: int) -> float:  # noqa: F811  (the flushed variant)
+                total = 0.0
+                for _ in range(times):
+                    evict(arrays)
+                    t0 = clock()
+                    fn(*ptrs)
+                    total += clock() - t0
+                return total
 
         first = run(1)  # the checked call doubles as the warm-up
         if check:

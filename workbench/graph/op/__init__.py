@@ -33,7 +33,8 @@ def _collect() -> dict:
 def _default_schedules() -> dict:
     """Which default schedule each anchor op uses (others: the generic injective/reduce ones)."""
     from . import schedules as sch
-    table = {"nn.conv2d": sch.schedule_conv2d, "nn.dense": sch.schedule_dense, "nn.matmul": sch.schedule_dense,
+    table = {"nn.conv2d": sch.schedule_conv2d, "nn.conv2d_packed": sch.schedule_conv2d_packed,
+             "nn.dense": sch.schedule_dense, "nn.matmul": sch.schedule_dense,
              "nn.softmax": sch.schedule_softmax, "nn.log_softmax": sch.schedule_softmax,
              "nn.layer_norm": sch.schedule_layer_norm}
     for name in ("nn.max_pool2d", "nn.avg_pool2d", "nn.global_avg_pool2d", "nn.global_max_pool2d"):

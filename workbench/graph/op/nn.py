@@ -59,6 +59,35 @@ def _conv2d(data, weight, strides, padding, dilation, groups):
     return topi.conv2d_nchw(data, weight, strides, padding, dilation, groups)
 
 
+def _conv2d_packed_infer(types, attrs):
+    name = "nn.conv2d_packed"
+    data, weight = tensors(name, types, 2)
+    require_rank(name, data, 4, "data", "NCHW")
+    require_rank(name, weight, 5, "weight", "F/L, C, KH, KW, L (topi.pack_conv_kernel)")
+    same_dtype(name, [data, weight], ["data", "weight"])
+    require_numeric(name, data, "data")
+    (sh, sw), (pt, pl, pb, pr), (dh, dw), _ = _conv_attrs(name, {**attrs, "groups": 1})
+    n, c, h, w = data.shape
+    fo, ck, kh, kw, lanes = weight.shape
+    if ck != c:
+        fail(name, f"data {data} has {c} channels but the packed weight {weight} expects {ck}")
+    if h + pt + pb < dh * (kh - 1) + 1 or w + pl + pr < dw * (kw - 1) + 1:
+        fail(name, f"the dilated kernel of weight {weight} (dilation {[dh, dw]}) is larger than the padded "
+                   f"input of data {data} (padding {[pt, pl, pb, pr]})")
+    oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    return TensorType((n, fo * lanes, oh, ow), data.dtype)
+
+
+def _conv2d_packed_ref(data, weight, strides, padding, dilation):
+    w = topi.unpack_conv_kernel(weight)
+    return numpy_ref.conv2d_nchw(data, w, strides, padding, dilation, 1).astype(data.dtype)
+
+
+def _conv2d_packed(data, weight, strides, padding, dilation):
+    return topi.conv2d_nchw_packed(data, weight, strides, padding, dilation)
+
+
 def _conv2d_transpose_infer(types, attrs):
     name = "nn.conv2d_transpose"
     data, weight = tensors(name, types, 2)
@@ -388,6 +417,9 @@ _HEAVY = OpPattern.OUT_ELEWISE_FUSABLE
 OPS = check_attr_names([
     Op("nn.conv2d", _conv2d_infer, _HEAVY, _conv2d_ref, _conv2d,
        doc="2-D convolution, data NCHW, weight OIHW", attr_defaults=dict(_CONV)),
+    Op("nn.conv2d_packed", _conv2d_packed_infer, _HEAVY, _conv2d_packed_ref, _conv2d_packed,
+       doc="2-D convolution, data NCHW, weight packed F/16 x C x KH x KW x 16 (pass pack_conv_kernels)",
+       attr_defaults={k: v for k, v in _CONV.items() if k != "groups"}),
     Op("nn.conv2d_transpose", _conv2d_transpose_infer, _HEAVY, _conv2d_transpose_ref, _conv2d_transpose,
        doc="2-D transposed convolution, data NCHW, weight IOHW (ONNX ConvTranspose)",
        attr_defaults={**_CONV, "output_padding": (0, 0)}),

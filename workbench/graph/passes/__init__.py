@@ -8,5 +8,6 @@ from .dce import dead_code_elimination
 from .fold_constant import fold_constant
 from .fold_scale_axis import fold_scale_axis
 from .fuse_ops import fuse_ops
-from .pipeline import DEFAULT_PIPELINE, optimize
+from .pack_conv_kernels import pack_conv_kernels
+from .pipeline import DEFAULT_PIPELINE, optimize, pipeline_of
 from .simplify_inference import simplify_inference

@@ -8,20 +8,32 @@ from .dce import dead_code_elimination
 from .fold_constant import fold_constant
 from .fold_scale_axis import fold_scale_axis
 from .fuse_ops import fuse_ops
+from .pack_conv_kernels import CONFIG_KEY as PACK_KEY
+from .pack_conv_kernels import pack_conv_kernels
 from .simplify_inference import simplify_inference
 
 DEFAULT_PIPELINE = (simplify_inference, fold_constant, fold_scale_axis, fold_constant,
                     eliminate_common_subexpr, dead_code_elimination, fuse_ops)
 
 
-def optimize(mod: Module, ctx: PassContext | None = None, pipeline=DEFAULT_PIPELINE) -> Module:
+def pipeline_of(ctx: PassContext) -> tuple:
+    """The default pipeline, with ``pack_conv_kernels`` before fusion when the context's config asks
+    for it (``PassContext(config={"pack_conv_kernels": True})``)."""
+    if not ctx.config.get(PACK_KEY):
+        return DEFAULT_PIPELINE
+    at = DEFAULT_PIPELINE.index(eliminate_common_subexpr)
+    return DEFAULT_PIPELINE[:at] + (pack_conv_kernels,) + DEFAULT_PIPELINE[at:]
+
+
+def optimize(mod: Module, ctx: PassContext | None = None, pipeline=None) -> Module:
     """Run the default pipeline (inference simplification, constant folding, scale folding, CSE,
-    DCE, operator fusion). Give a ``PassContext`` with a ``Recorder`` to see every step.
+    DCE, operator fusion; kernel packing when the context's config asks for it). Give a
+    ``PassContext`` with a ``Recorder`` to see every step.
 
     >>> from workbench.graph.passes import PassContext, Recorder   # doctest: +SKIP
     >>> rec = Recorder(); fused = optimize(mod, PassContext(instruments=[rec])); print(rec)   # doctest: +SKIP
     """
     ctx = ctx or PassContext()
-    for p in pipeline:
+    for p in pipeline or pipeline_of(ctx):
         mod = ctx.run(p, mod)
     return mod

@@ -13,11 +13,12 @@ extents, and splits that do not divide are guarded.
 >>> s = schedule_conv2d([topi.relu(conv)], anchor=conv)
 """
 from .conv2d import schedule_conv2d
+from .conv2d_packed import schedule_conv2d_packed
 from .dense import schedule_dense
 from .generic import inline_injective, schedule_injective
 from .norm import schedule_layer_norm, schedule_softmax
 from .pool import schedule_pool
 from .reduce import schedule_reduce
 
-__all__ = ["inline_injective", "schedule_conv2d", "schedule_dense", "schedule_injective", "schedule_layer_norm",
-           "schedule_pool", "schedule_reduce", "schedule_softmax"]
+__all__ = ["inline_injective", "schedule_conv2d", "schedule_conv2d_packed", "schedule_dense", "schedule_injective",
+           "schedule_layer_norm", "schedule_pool", "schedule_reduce", "schedule_softmax"]
