@@ -80,6 +80,7 @@ def run_suite(names, trials: int, batch: int, measurer, seed: int) -> None:
 
 
 def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int, pack: bool = True) -> None:
+    """Tune ResNet-18's tasks with ``measurer``, close it (its worker processes and threads gone), then time."""
     import numpy as np
     import onnx
     import onnxruntime as ort
@@ -102,6 +103,7 @@ def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int, pa
     sched.tune(trials, measurer=measurer, records=records, verbose=False)
     print(sched.table())
     print(f"tuning took {time.perf_counter() - t0:.0f} s; records: {records}")
+    measurer.close()
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     runs = {"Ansor-tuned": wb.compile(mod, ctx=ctx, records=records), "untuned": wb.compile(mod)}
     if pack:
@@ -113,13 +115,15 @@ def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int, pa
         assert err < 1e-4, f"{name} ResNet-18 differs from onnxruntime: max rel err {err:.2e}"
     runs["onnxruntime"] = sess
     times = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, exe in runs.items():
+    names = list(runs)
+    for r in range(rounds):  # the engines take turns in a different order each round
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            exe = runs[name]
             fn = (lambda: sess.run(None, feeds)) if exe is sess else (lambda exe=exe: exe.run(**feeds))
             times[name].append(seconds(fn))
     med = {name: statistics.median(x) for name, x in times.items()}
     o = med["onnxruntime"]
-    print(f"ResNet-18 latency (median of {rounds} interleaved rounds; "
+    print(f"ResNet-18 latency (median of {rounds} rounds, the engines in turns; "
           f"{runs['Ansor-tuned'].tuned_kernels} tuned kernels):")
     for name, t in med.items():
         print(f"  {name:26s} {t * 1e3:7.2f} ms   / onnxruntime {t / o:.2f}")
@@ -132,15 +136,17 @@ def main():
     ap.add_argument("--tasks", default=",".join(SUITE))
     ap.add_argument("--e2e-trials", type=int, default=600)
     ap.add_argument("--e2e-batch", type=int, default=8, help="trials per task-scheduler round")
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-pack", action="store_true", help="tune ResNet-18 with plain NCHW conv kernels")
+    ap.add_argument("--flush-cache", action="store_true",
+                    help="evict each candidate's arrays from the caches before every timed run (Measurer flush_cache)")
     args = ap.parse_args()
     names = [n for n in args.tasks.split(",") if n]
     unknown = [n for n in names if n not in SUITE]
     if unknown:
         raise SystemExit(f"unknown tasks {unknown}; the suite has {', '.join(SUITE)}")
-    with Measurer(timeout=10) as m:
+    with Measurer(timeout=10, flush_cache=args.flush_cache) as m:
         if names:
             run_suite(names, args.trials, args.batch, m, args.seed)
         if args.e2e_trials > 0:

@@ -3,9 +3,10 @@
 For each model: import the ONNX file, ``wb.compile`` it with default schedules
 (no tuning), check the outputs against onnxruntime, then time both in
 interleaved rounds (so machine noise hits both alike) and print medians and
-the ratio ours / onnxruntime.
+the ratio ours / onnxruntime. ``--pack`` compiles with the conv kernels packed
+(``PassContext(config={"pack_conv_kernels": True})``).
 
-usage: python benchmarks/models.py [--models resnet18,mobilenet_v2] [--rounds 5]
+usage: python benchmarks/models.py [--models resnet18,mobilenet_v2] [--rounds 5] [--pack]
 """
 from __future__ import annotations
 
@@ -26,16 +27,18 @@ import onnxruntime as ort  # noqa: E402
 import workbench as wb  # noqa: E402
 from workbench.datasets import generator  # noqa: E402
 from workbench.frontend import from_onnx  # noqa: E402
+from workbench.graph.passes import PassContext  # noqa: E402
 
 DEFAULT = ("resnet18", "mobilenet_v2", "transformer_encoder", "mlp", "small_detector")
-
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=",".join(DEFAULT))
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--pack", action="store_true", help="pack the constant conv kernels (pass pack_conv_kernels)")
     args = ap.parse_args()
+    ctx = PassContext(config={"pack_conv_kernels": args.pack})
     gen = generator()
     print(f"{'model':22s} {'compile':>8s} {'ours':>9s} {'onnxrt':>9s} {'ours/ort':>9s} {'max rel err':>12s} kernels")
     for name in args.models.split(","):
@@ -44,7 +47,7 @@ def main():
         feeds = gen.random_inputs(model)
         t0 = time.perf_counter()
         mod = from_onnx(model)
-        exe = wb.compile(mod)
+        exe = wb.compile(mod, ctx=ctx)
         t_compile = time.perf_counter() - t0
         sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         ref = sess.run(None, feeds)
