@@ -1,5 +1,6 @@
 """Every sampled, mutated or crossed-over program compiles and computes what the DAG defines."""
 import json
+import math
 import random
 
 import numpy as np
@@ -146,3 +147,20 @@ def test_the_blocked_lanes_of_a_packed_conv_stay_whole_and_innermost():
         for _ in range(4):
             prog = mutate(prog, rng) or prog
             assert prog.decisions["conv2d_packed"]["tile"][lanes_axis] == [1, 1, 16]
+
+
+@pytest.mark.parametrize("name", ["conv2d", "matmul", "conv2d_packed"])
+def test_threads_split_the_leading_axis_in_every_sampled_and_mutated_program(monkeypatch, name):
+    """As the default schedules do, so a kernel finds the data it reads in its own core's cache."""
+    monkeypatch.setenv("WORKBENCH_NUM_THREADS", "2")
+    task, rng = TASKS[name], random.Random(3)
+    for _ in range(20):
+        prog = sample_program(rng.choice(task.sketches), rng)
+        for _ in range(4):
+            prog = mutate(prog, rng) or prog
+            for stage, d in prog.decisions.items():
+                if "tile" not in d:
+                    continue
+                op = task.dag.op(stage[:-len(".local")] if stage.endswith(".local") else stage)
+                lead = next(iv for iv in op.axis if int(iv.extent) > 1)
+                assert (int(lead.extent) // math.prod(d["tile"][lead.name])) % 2 == 0, (stage, d["tile"])

@@ -26,7 +26,8 @@ import random
 import numpy as np
 
 from .features import store_features
-from .program import MAX_INNER, UNROLL_STEPS, VECTOR_WIDTHS, Program, sample_program
+from .program import (MAX_INNER, UNROLL_STEPS, VECTOR_WIDTHS, Program, sample_program, splits_for_threads,
+                      thread_split_axis)
 
 
 def _prime_factors(n: int) -> list:
@@ -68,6 +69,10 @@ def mutate_tile(prog: Program, rng: random.Random) -> Program | None:
     levels[b] *= f
     if levels[-1] > MAX_INNER:
         return None
+    spatial = [int(iv.extent) for iv in op.axis]
+    split = thread_split_axis(spatial)
+    if split is not None and op.axis[split].name == axis and not splits_for_threads(extent, levels[1:]):
+        return None  # keep the threads splitting the leading axis as every other kernel does
     child = prog.copy()
     child.decisions[stage]["tile"][axis] = levels[1:]
     return child
