@@ -95,7 +95,14 @@ def _is_elementwise_read(load: ProducerLoad, op) -> bool:
 
 def unblocking_read(load: ProducerLoad, op) -> tuple | None:
     """``(k, L)`` when ``load`` reads a channel-blocked tensor ``t[.., X/L, .., L]`` at
-    ``[.., x // L, .., x % L]`` with ``x`` the ``k``-th axis of ``op`` (the others in order), else None."""
+    ``[.., x // L, .., x % L]`` with ``x`` the ``k``-th axis of ``op`` (the others in order), else None.
+
+    >>> from workbench import te
+    >>> b = te.placeholder((2, 3, 16), name="b")
+    >>> v = te.compute((2, 48), lambda i, c: b[i, c // 16, c % 16], name="v")
+    >>> unblocking_read(v.op.body, v.op)
+    (1, 16)
+    """
     axes = [iv.var for iv in op.axis]
     idx = load.indices
     if len(idx) != len(axes) + 1 or not isinstance(idx[-1], FloorMod):

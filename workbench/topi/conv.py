@@ -35,6 +35,22 @@ def _conv_args(op: str, stride, padding, dilation):
     return stride, padding_2d(op, padding), dilation
 
 
+def nchw_window(op: str, data: Tensor, KH: int, KW: int, stride, padding, dilation) -> tuple:
+    """What an NCHW conv of a ``KH x KW`` kernel needs of its data: ``(padded, (sh, sw), (dh, dw), OH, OW)``,
+    ``padded`` being a ``pad`` stage (or ``data`` itself when there is no padding).
+
+    >>> x = te.placeholder((1, 3, 9, 9), name="x")
+    >>> nchw_window("conv", x, 3, 3, stride=2, padding=1, dilation=1)[1:]
+    ((2, 2), (1, 1), 5, 5)
+    """
+    (sh, sw), (pt, pl, pb, pr), (dh, dw) = _conv_args(op, stride, padding, dilation)
+    _, _, H, W = data.shape
+    OH = conv_output_size(op, H, KH, sh, dh, pt, pb)
+    OW = conv_output_size(op, W, KW, sw, dw, pl, pr)
+    padded = pad(data, (0, 0, pt, pl), (0, 0, pb, pr), 0, name="pad") if any((pt, pl, pb, pr)) else data
+    return padded, (sh, sw), (dh, dw), OH, OW
+
+
 def _check_groups(op: str, groups, channels: int, filters: int, kernel_channels: int, data: Tensor, kernel: Tensor):
     if not isinstance(groups, int) or groups <= 0:
         fail(op, f"groups must be a positive int, got {groups!r}")
@@ -63,13 +79,11 @@ def conv2d_nchw(data: Tensor, kernel: Tensor, stride=1, padding=0, dilation=1, g
     check_tensor(op, kernel, "kernel")
     check_rank(op, data, 4, "data", "NCHW")
     check_rank(op, kernel, 4, "kernel", "F, C/groups, KH, KW")
-    (sh, sw), (pt, pl, pb, pr), (dh, dw) = _conv_args(op, stride, padding, dilation)
-    N, C, H, W = data.shape
+    _conv_args(op, stride, padding, dilation)  # argument errors before shape errors
+    N, C, _, _ = data.shape
     F, CG, KH, KW = kernel.shape
     _check_groups(op, groups, C, F, CG, data, kernel)
-    OH = conv_output_size(op, H, KH, sh, dh, pt, pb)
-    OW = conv_output_size(op, W, KW, sw, dw, pl, pr)
-    padded = pad(data, (0, 0, pt, pl), (0, 0, pb, pr), 0, name="pad") if any((pt, pl, pb, pr)) else data
+    padded, (sh, sw), (dh, dw), OH, OW = nchw_window(op, data, KH, KW, stride, padding, dilation)
     rc = te.reduce_axis((0, CG), name="rc")
     ry = te.reduce_axis((0, KH), name="ry")
     rx = te.reduce_axis((0, KW), name="rx")

@@ -25,8 +25,7 @@ import numpy as np
 from .. import te
 from ..te.tensor import Tensor
 from ._util import check_rank, check_tensor, fail, multiply_as
-from .conv import _conv_args, conv_output_size
-from .padding import pad
+from .conv import _conv_args, nchw_window
 
 KERNEL_LANES = 16  # output channels per kernel block: one zmm register of float32
 
@@ -40,7 +39,12 @@ def pack_conv_kernel(w: np.ndarray, lanes: int = KERNEL_LANES) -> np.ndarray:
 
 
 def unpack_conv_kernel(wp: np.ndarray) -> np.ndarray:
-    """The inverse of ``pack_conv_kernel``: ``wp[F/L, C, KH, KW, L]`` -> ``w[F, C, KH, KW]``."""
+    """The inverse of ``pack_conv_kernel``: ``wp[F/L, C, KH, KW, L]`` -> ``w[F, C, KH, KW]``.
+
+    >>> w = np.arange(32 * 2, dtype="float32").reshape(32, 2, 1, 1)
+    >>> bool((unpack_conv_kernel(pack_conv_kernel(w)) == w).all())
+    True
+    """
     fo, c, kh, kw, lanes = wp.shape
     return np.ascontiguousarray(wp.transpose(0, 4, 1, 2, 3).reshape(fo * lanes, c, kh, kw))
 
@@ -57,15 +61,13 @@ def conv2d_nchw_packed(data: Tensor, kernel: Tensor, stride=1, padding=0, dilati
     check_tensor(op, kernel, "kernel")
     check_rank(op, data, 4, "data", "NCHW")
     check_rank(op, kernel, 5, "kernel", "F/L, C, KH, KW, L (pack_conv_kernel)")
-    (sh, sw), (pt, pl, pb, pr), (dh, dw) = _conv_args(op, stride, padding, dilation)
-    N, C, H, W = data.shape
+    _conv_args(op, stride, padding, dilation)  # argument errors before shape errors
+    N, C, _, _ = data.shape
     FO, CK, KH, KW, L = kernel.shape
     if CK != C:
         fail(op, f"channel mismatch: data {list(data.shape)} has {C} channels but the packed kernel "
                  f"{list(kernel.shape)} expects {CK}")
-    OH = conv_output_size(op, H, KH, sh, dh, pt, pb)
-    OW = conv_output_size(op, W, KW, sw, dw, pl, pr)
-    padded = pad(data, (0, 0, pt, pl), (0, 0, pb, pr), 0, name="pad") if any((pt, pl, pb, pr)) else data
+    padded, (sh, sw), (dh, dw), OH, OW = nchw_window(op, data, KH, KW, stride, padding, dilation)
     rc = te.reduce_axis((0, C), name="rc")
     ry = te.reduce_axis((0, KH), name="ry")
     rx = te.reduce_axis((0, KW), name="rx")

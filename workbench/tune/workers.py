@@ -109,24 +109,25 @@ def run_object(obj: bytes, name: str, num_threads: int, inputs: list, expected: 
         fn = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * len(ptrs))(addr)
         clock = time.perf_counter
 
-        def run(times: int) -> float:
-            t0 = clock()
-            for _ in range(times):
-                fn(*ptrs)
-            return clock() - t0
-
+        evict = None
         if flush:
             from .cache_flush import cache_flusher
-            evict, arrays = cache_flusher(engine), ins + outs
+            evict = cache_flusher(engine)
 
-            def run(times: int) -> float:  # noqa: F811  (the flushed variant)
-                total = 0.0
+        def run(times: int) -> float:
+            """Seconds of ``times`` calls: one batch, or each call alone after evicting the arrays."""
+            if evict is None:
+                t0 = clock()
                 for _ in range(times):
-                    evict(arrays)
-                    t0 = clock()
                     fn(*ptrs)
-                    total += clock() - t0
-                return total
+                return clock() - t0
+            total = 0.0
+            for _ in range(times):
+                evict(ins + outs)
+                t0 = clock()
+                fn(*ptrs)
+                total += clock() - t0
+            return total
 
         first = run(1)  # the checked call doubles as the warm-up
         if check:

@@ -78,3 +78,5 @@ def test_packed_op_type_errors_name_the_weight():
     x = ops.var("x", (1, 4, 8, 8))
     with pytest.raises(wb.WorkbenchError, match="expects 3"):
         ops.nn.conv2d_packed(x, ops.const(np.zeros((1, 3, 3, 3, 16), "float32")))
+    with pytest.raises(wb.WorkbenchError, match="dilated kernel"):
+        ops.nn.conv2d_packed(x, ops.const(np.zeros((1, 4, 9, 9, 16), "float32")))

@@ -29,6 +29,16 @@ def _conv_attrs(name, attrs):
     return strides, padding, dilation, groups
 
 
+def _conv_out_hw(name, data, weight, kh, kw, strides, padding, dilation) -> tuple:
+    """``(oh, ow)`` of an NCHW conv of a ``kh x kw`` kernel; fails when the dilated kernel does not fit."""
+    (sh, sw), (pt, pl, pb, pr), (dh, dw) = strides, padding, dilation
+    h, w = data.shape[2:]
+    if h + pt + pb < dh * (kh - 1) + 1 or w + pl + pr < dw * (kw - 1) + 1:
+        fail(name, f"the dilated kernel of weight {weight} (dilation {[dh, dw]}) is larger than the padded "
+                   f"input of data {data} (padding {[pt, pl, pb, pr]})")
+    return (h + pt + pb - dh * (kh - 1) - 1) // sh + 1, (w + pl + pr - dw * (kw - 1) - 1) // sw + 1
+
+
 def _conv2d_infer(types, attrs):
     name = "nn.conv2d"
     data, weight = tensors(name, types, 2)
@@ -36,18 +46,14 @@ def _conv2d_infer(types, attrs):
     require_rank(name, weight, 4, "weight", "OIHW")
     same_dtype(name, [data, weight], ["data", "weight"])
     require_numeric(name, data, "data")
-    (sh, sw), (pt, pl, pb, pr), (dh, dw), groups = _conv_attrs(name, attrs)
-    n, c, h, w = data.shape
+    strides, padding, dilation, groups = _conv_attrs(name, attrs)
+    n, c = data.shape[:2]
     f, cg, kh, kw = weight.shape
     if cg * groups != c:
         fail(name, f"data {data} has {c} channels but weight {weight} expects {cg} x groups {groups}")
     if f % groups:
         fail(name, f"weight {weight} has {f} output channels, not a multiple of groups {groups}")
-    oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
-    ow = (w + pl + pr - dw * (kw - 1) - 1) // sw + 1
-    if h + pt + pb < dh * (kh - 1) + 1 or w + pl + pr < dw * (kw - 1) + 1:
-        fail(name, f"the dilated kernel of weight {weight} (dilation {[dh, dw]}) is larger than the padded "
-                   f"input of data {data} (padding {[pt, pl, pb, pr]})")
+    oh, ow = _conv_out_hw(name, data, weight, kh, kw, strides, padding, dilation)
     return TensorType((n, f, oh, ow), data.dtype)
 
 
@@ -66,16 +72,12 @@ def _conv2d_packed_infer(types, attrs):
     require_rank(name, weight, 5, "weight", "F/L, C, KH, KW, L (topi.pack_conv_kernel)")
     same_dtype(name, [data, weight], ["data", "weight"])
     require_numeric(name, data, "data")
-    (sh, sw), (pt, pl, pb, pr), (dh, dw), _ = _conv_attrs(name, {**attrs, "groups": 1})
-    n, c, h, w = data.shape
+    strides, padding, dilation, _ = _conv_attrs(name, {**attrs, "groups": 1})
+    n, c = data.shape[:2]
     fo, ck, kh, kw, lanes = weight.shape
     if ck != c:
         fail(name, f"data {data} has {c} channels but the packed weight {weight} expects {ck}")
-    if h + pt + pb < dh * (kh - 1) + 1 or w + pl + pr < dw * (kw - 1) + 1:
-        fail(name, f"the dilated kernel of weight {weight} (dilation {[dh, dw]}) is larger than the padded "
-                   f"input of data {data} (padding {[pt, pl, pb, pr]})")
-    oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
-    ow = (w + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    oh, ow = _conv_out_hw(name, data, weight, kh, kw, strides, padding, dilation)
     return TensorType((n, fo * lanes, oh, ow), data.dtype)
 
 

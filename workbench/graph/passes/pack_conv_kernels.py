@@ -10,6 +10,14 @@ conv changes.
 The pass is off by default (AutoTVM's conv2d template and the records tuned with it
 expect the plain layout); turn it on with ``PassContext(config={"pack_conv_kernels": True})``,
 or run it by hand after ``fold_scale_axis`` has put the batch-norm scales in the weights.
+
+>>> import numpy as np
+>>> from workbench.graph import Function, Module, ops
+>>> x = ops.var("x", (1, 3, 8, 8))
+>>> y = ops.nn.conv2d(x, ops.const(np.ones((32, 3, 3, 3), "float32"), name="w"), padding=(1, 1, 1, 1))
+>>> packed = pack_conv_kernels(Module(Function((x,), y)))
+>>> packed.main.body.op.name, packed.main.body.args[1].data.shape
+('nn.conv2d_packed', (2, 3, 3, 3, 16))
 """
 from __future__ import annotations
 

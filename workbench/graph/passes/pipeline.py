@@ -18,7 +18,11 @@ DEFAULT_PIPELINE = (simplify_inference, fold_constant, fold_scale_axis, fold_con
 
 def pipeline_of(ctx: PassContext) -> tuple:
     """The default pipeline, with ``pack_conv_kernels`` before fusion when the context's config asks
-    for it (``PassContext(config={"pack_conv_kernels": True})``)."""
+    for it (``PassContext(config={"pack_conv_kernels": True})``).
+
+    >>> [p.name for p in pipeline_of(PassContext(config={"pack_conv_kernels": True}))][4:6]
+    ['pack_conv_kernels', 'eliminate_common_subexpr']
+    """
     if not ctx.config.get(PACK_KEY):
         return DEFAULT_PIPELINE
     at = DEFAULT_PIPELINE.index(eliminate_common_subexpr)

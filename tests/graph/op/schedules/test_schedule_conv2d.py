@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 from workbench import te, topi
 from workbench.graph.op.schedules import schedule_conv2d
 from workbench.graph.op.schedules.conv2d import conv_blocking
-from schedule_check import run_and_compare
+from schedule_check import run_and_compare, with_epilogue
 
 # (N, C, H, W, F, K, stride, padding, dilation, groups)
 CASES = [
@@ -29,17 +29,8 @@ def conv_group(N, C, H, W, F, K, stride, padding, dilation, groups, epilogue="bi
     x = te.placeholder((N, C, H, W), name="x")
     w = te.placeholder((F, C // groups, K, K), name="w")
     conv = topi.conv2d_nchw(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
-    inputs = [x, w]
-    out = conv
-    if epilogue in ("bias_relu", "residual"):
-        b = te.placeholder((F, 1, 1), name="b")
-        inputs.append(b)
-        out = topi.relu(topi.add(conv, b))
-    if epilogue == "residual":
-        r = te.placeholder(conv.shape, name="r")
-        inputs.append(r)
-        out = topi.clip(topi.add(out, r), 0.0, 6.0)
-    return inputs, conv, out
+    extra, out = with_epilogue(conv, epilogue)
+    return [x, w] + extra, conv, out
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c[:6])) + f"_s{c[6]}_g{c[9]}")

@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 from workbench import te, topi
 from workbench.graph.op.schedules import schedule_conv2d_packed
 from workbench.graph.op.schedules.conv2d_packed import ACCUMULATORS, packed_blocking
-from schedule_check import run_and_compare
+from schedule_check import run_and_compare, with_epilogue
 
 # (N, C, H, W, F, K, stride, padding, dilation)
 CASES = [
@@ -25,16 +25,8 @@ def packed_group(N, C, H, W, F, K, stride, padding, dilation, epilogue="bias_rel
     x = te.placeholder((N, C, H, W), name="x")
     wp = te.placeholder((F // 16, C, K, K, 16), name="wp")
     conv = topi.conv2d_nchw_packed(x, wp, stride=stride, padding=padding, dilation=dilation)
-    inputs, out = [x, wp], conv
-    if epilogue in ("bias_relu", "residual"):
-        b = te.placeholder((F, 1, 1), name="b")
-        inputs.append(b)
-        out = topi.relu(topi.add(conv, b))
-    if epilogue == "residual":
-        r = te.placeholder(conv.shape, name="r")
-        inputs.append(r)
-        out = topi.add(out, r)
-    return inputs, conv, out
+    extra, out = with_epilogue(conv, epilogue)
+    return [x, wp] + extra, conv, out
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c[:6])) + f"_s{c[6]}")
