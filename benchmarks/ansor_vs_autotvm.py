@@ -8,11 +8,14 @@ trials each needed to reach 90% of its own final best. GFLOPS count 2 x multiply
 
 Part 2 (``--e2e-trials N``, 0 to skip): ResNet-18's tasks tuned by Ansor's task scheduler with
 N trials in all, compiled with the records, and timed side by side (interleaved rounds,
-medians) against the untuned compile and onnxruntime. The model's conv kernels are packed
-(``pack_conv_kernels``, 16 output channels per vector) unless ``--no-pack``; the untuned
-compile is timed both ways.
+medians) against the untuned compiles and onnxruntime. By default (``--layout blocked``) the
+model's conv kernels are packed (``pack_conv_kernels``, 16 output channels per vector) and the
+activations between them stay channel-blocked (``block_layout``, NCHW16c); ``--layout packed``
+packs the kernels only, ``--layout nchw`` neither. The untuned compile is timed in each layout
+up to the chosen one.
 
-usage: python benchmarks/ansor_vs_autotvm.py [--trials 64] [--tasks C2D,GMM] [--e2e-trials 600] [--no-pack]
+usage: python benchmarks/ansor_vs_autotvm.py [--trials 64] [--tasks C2D,GMM] [--e2e-trials 600]
+       [--layout blocked|packed|nchw]
 """
 from __future__ import annotations
 
@@ -79,7 +82,11 @@ def run_suite(names, trials: int, batch: int, measurer, seed: int) -> None:
               f"{fmt(at90, '7d'):>7s} {an90:7d} {fmt(at_s, '6.0f'):>6s} {an_s:6.0f}", flush=True)
 
 
-def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int, pack: bool = True) -> None:
+LAYOUTS = {"nchw": {}, "packed": {"pack_conv_kernels": True},
+           "blocked": {"pack_conv_kernels": True, "block_layout": True}}
+
+
+def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int, layout: str = "blocked") -> None:
     """Tune ResNet-18's tasks with ``measurer``, close it (its worker processes and threads gone), then time."""
     import numpy as np
     import onnx
@@ -93,9 +100,11 @@ def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int, pa
     model = onnx.load(str(path))
     feeds = gen.random_inputs(model)
     mod = from_onnx(model)
-    ctx = PassContext(config={"pack_conv_kernels": pack})
+    ctx = PassContext(config=LAYOUTS[layout])
     tasks = ansor.extract_tasks(mod, ctx)
-    print(f"\nResNet-18 ({'packed' if pack else 'plain NCHW'} conv kernels): {len(tasks)} Ansor tasks; "
+    what = {"nchw": "plain NCHW conv kernels", "packed": "packed conv kernels",
+            "blocked": "packed conv kernels, NCHW16c activations"}[layout]
+    print(f"\nResNet-18 ({what}): {len(tasks)} Ansor tasks; "
           f"task scheduler, {trials} trials in all")
     records = os.path.join(tempfile.mkdtemp(), "resnet18_ansor.jsonl")
     sched = ansor.TaskScheduler(tasks, seed=seed, batch_size=batch)
@@ -106,8 +115,10 @@ def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int, pa
     measurer.close()
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     runs = {"Ansor-tuned": wb.compile(mod, ctx=ctx, records=records), "untuned": wb.compile(mod)}
-    if pack:
-        runs["untuned, packed kernels"] = wb.compile(mod, ctx=ctx)
+    if layout != "nchw":
+        runs["untuned, packed kernels"] = wb.compile(mod, ctx=PassContext(config=LAYOUTS["packed"]))
+    if layout == "blocked":
+        runs["untuned, NCHW16c"] = wb.compile(mod, ctx=ctx)
     ref = sess.run(None, feeds)[0]
     for name, exe in runs.items():
         got = exe.run(**feeds)
@@ -138,7 +149,9 @@ def main():
     ap.add_argument("--e2e-batch", type=int, default=8, help="trials per task-scheduler round")
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--no-pack", action="store_true", help="tune ResNet-18 with plain NCHW conv kernels")
+    ap.add_argument("--layout", choices=list(LAYOUTS), default="blocked",
+                    help="ResNet-18's layout: plain NCHW, packed conv kernels (pack_conv_kernels), or packed "
+                         "kernels with channel-blocked activations between them (also block_layout)")
     ap.add_argument("--flush-cache", action="store_true",
                     help="evict each candidate's arrays from the caches before every timed run (Measurer flush_cache)")
     args = ap.parse_args()
@@ -150,7 +163,7 @@ def main():
         if names:
             run_suite(names, args.trials, args.batch, m, args.seed)
         if args.e2e_trials > 0:
-            run_end_to_end(args.e2e_trials, args.rounds, m, args.seed, args.e2e_batch, pack=not args.no_pack)
+            run_end_to_end(args.e2e_trials, args.rounds, m, args.seed, args.e2e_batch, layout=args.layout)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ For each model: import the ONNX file, ``wb.compile`` it with default schedules
 (no tuning), check the outputs against onnxruntime, then time both in
 interleaved rounds (so machine noise hits both alike) and print medians and
 the ratio ours / onnxruntime. ``--pack`` compiles with the conv kernels packed
-(``PassContext(config={"pack_conv_kernels": True})``).
+(``PassContext(config={"pack_conv_kernels": True})``), ``--block`` also keeps the activations
+between packed convs channel-blocked (``"block_layout": True``).
 
-usage: python benchmarks/models.py [--models resnet18,mobilenet_v2] [--rounds 5] [--pack]
+usage: python benchmarks/models.py [--models resnet18,mobilenet_v2] [--rounds 5] [--pack [--block]]
 """
 from __future__ import annotations
 
@@ -37,8 +38,12 @@ def main():
     ap.add_argument("--models", default=",".join(DEFAULT))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--pack", action="store_true", help="pack the constant conv kernels (pass pack_conv_kernels)")
+    ap.add_argument("--block", action="store_true",
+                    help="with --pack: NCHW16c activations between the packed convs (pass block_layout)")
     args = ap.parse_args()
-    ctx = PassContext(config={"pack_conv_kernels": args.pack})
+    if args.block and not args.pack:
+        raise SystemExit("--block needs --pack (the blocked layout flows out of packed convs)")
+    ctx = PassContext(config={"pack_conv_kernels": args.pack, "block_layout": args.block})
     gen = generator()
     print(f"{'model':22s} {'compile':>8s} {'ours':>9s} {'onnxrt':>9s} {'ours/ort':>9s} {'max rel err':>12s} kernels")
     for name in args.models.split(","):

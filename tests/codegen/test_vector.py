@@ -51,17 +51,34 @@ def test_contiguous_broadcast_and_strided_accesses():
     np.testing.assert_allclose(c, a * s[:, None] + b[::3][None, :] + g[::5][None, :], rtol=1e-6)
 
 
-def test_scatter_store_and_transpose_tile():
+def test_strided_store_is_one_scalar_store_per_lane_and_transposes_a_tile():
     n = 8
     A, B = Buffer("A", (n, n), "int32"), Buffer("B", (n, n), "int32")
     i, j = Var("i"), Var("j")
     body = For(i, const(0), const(n), ForKind.SERIAL, vloop(j, n, Store(B, A[i, j], (j, i))))
     k = build_kernel(PrimFunc("tr", (A, B), body))
-    assert "masked.scatter" in k.source("llvm-unopt")
+    unopt = k.source("llvm-unopt")
+    assert "scatter" not in unopt and unopt.count("extractelement <8 x i32>") >= n
     a = np.arange(n * n, dtype="int32").reshape(n, n)
     b = np.zeros_like(a)
     k(a, b)
     np.testing.assert_array_equal(b, a.T)
+
+
+def test_guarded_strided_store_scatters_only_the_active_lanes():
+    n = 8
+    A, B = Buffer("A", (n, n), "float32"), Buffer("B", (n, n), "float32")
+    i, j = Var("i"), Var("j")
+    body = For(i, const(0), const(n), ForKind.SERIAL,
+               vloop(j, n, IfThenElse(j < i, Store(B, A[i, j], (j, i)))))
+    k = build_kernel(PrimFunc("lower_tr", (A, B), body))
+    assert "masked.scatter" in k.source("llvm-unopt")
+    a = np.random.rand(n, n).astype("float32")
+    b = np.full((n, n), -1.0, "float32")
+    k(a, b)
+    want = np.full((n, n), -1.0, "float32")
+    want[np.triu_indices(n, 1)] = a.T[np.triu_indices(n, 1)]
+    np.testing.assert_array_equal(b, want)
 
 
 def test_vectorized_loop_with_offset_min_and_tail_outer_loop():

@@ -40,3 +40,25 @@ def test_packed_conv_names_a_channel_mismatch():
         topi.conv2d_nchw_packed(x, te.placeholder((1, 3, 3, 3, 16), name="wp"))
     with pytest.raises(WorkbenchError, match="kernel"):
         topi.conv2d_nchw_packed(x, te.placeholder((16, 4, 3, 3), name="w"))
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 1), (2, (0, 1, 2, 1))])
+def test_blocked_data_and_result_match_numpy(rng, stride, padding):
+    """NCHW16c in (to_blocked), NCHW16c out (out_blocked=True), and back with from_blocked."""
+    w = rng.standard_normal((32, 32, 3, 3)).astype("float32")
+    x = te.placeholder((1, 32, 9, 10), name="x")
+    wp = te.placeholder((2, 32, 3, 3, 16), name="wp")
+    xb = topi.to_blocked(x)
+    y = topi.conv2d_nchw_packed(xb, wp, stride=stride, padding=padding, out_blocked=True)
+    back = topi.from_blocked(y)
+    xv = rng.standard_normal(x.shape).astype("float32")
+    got_b, got = evaluate([y, back], {x: xv, wp: topi.pack_conv_kernel(w)})
+    want = numpy_ref.conv2d_nchw(xv, w, stride, padding, 1)
+    assert xb.shape == (1, 2, 9, 10, 16) and y.shape == (1, 2) + want.shape[2:] + (16,)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got_b[0, 1, :, :, 3], want[0, 19], rtol=1e-4, atol=1e-4)
+
+
+def test_to_blocked_needs_whole_channel_blocks():
+    with pytest.raises(WorkbenchError, match="not a multiple of 16 lanes"):
+        topi.to_blocked(te.placeholder((1, 24, 4, 4), name="x"))

@@ -44,7 +44,7 @@ def nchw_window(op: str, data: Tensor, KH: int, KW: int, stride, padding, dilati
     ((2, 2), (1, 1), 5, 5)
     """
     (sh, sw), (pt, pl, pb, pr), (dh, dw) = _conv_args(op, stride, padding, dilation)
-    _, _, H, W = data.shape
+    H, W = data.shape[2:4]  # NCHW, or channel-blocked NCHW16c
     OH = conv_output_size(op, H, KH, sh, dh, pt, pb)
     OW = conv_output_size(op, W, KW, sw, dw, pl, pr)
     padded = pad(data, (0, 0, pt, pl), (0, 0, pb, pr), 0, name="pad") if any((pt, pl, pb, pr)) else data

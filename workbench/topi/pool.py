@@ -33,9 +33,16 @@ def _pool_size(op, size, k, s, d, lo, hi, ceil_mode):
     return out
 
 
-def _pool_args(op, data, kernel, stride, padding, dilation, ceil_mode):
+def _check_nchw_or_blocked(op, data):
+    """Pools run on ``NCHW`` data or channel-blocked ``NCHW16c`` data (``[N, C/16, H, W, 16]``): ``H, W``
+    are axes 2 and 3 either way, and the trailing lanes axis is carried through."""
     check_tensor(op, data, "data")
-    check_rank(op, data, 4, "data", "NCHW")
+    if data.ndim != 5:
+        check_rank(op, data, 4, "data", "NCHW, or NCHW16c of rank 5")
+
+
+def _pool_args(op, data, kernel, stride, padding, dilation, ceil_mode):
+    _check_nchw_or_blocked(op, data)
     kernel = positive(op, int_tuple(op, kernel, 2, "kernel"), "kernel")
     stride = positive(op, int_tuple(op, stride, 2, "stride"), "stride")
     dilation = positive(op, int_tuple(op, dilation, 2, "dilation"), "dilation")
@@ -44,7 +51,7 @@ def _pool_args(op, data, kernel, stride, padding, dilation, ceil_mode):
     if any(p >= extent[i % 2] for i, p in enumerate(pads)):
         fail(op, f"padding {list(pads)} must be smaller than the window extent {extent} "
                  "(else some windows read only padding)")
-    _, _, H, W = data.shape
+    H, W = data.shape[2:4]
     out_h = _pool_size(op, H, kernel[0], stride[0], dilation[0], pads[0], pads[2], ceil_mode)
     out_w = _pool_size(op, W, kernel[1], stride[1], dilation[1], pads[1], pads[3], ceil_mode)
     return kernel, stride, dilation, pads, out_h, out_w
@@ -52,7 +59,7 @@ def _pool_args(op, data, kernel, stride, padding, dilation, ceil_mode):
 
 def _padded(data, pads, out_h, out_w, kernel, stride, dilation, value, name):
     """``data`` padded so every window of the (possibly ceil-mode) output is in range."""
-    _, _, H, W = data.shape
+    H, W = data.shape[2:4]
     need_h = (out_h - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1
     need_w = (out_w - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1
     pb, pr = need_h - H - pads[0], need_w - W - pads[1]  # may exceed the requested trailing pad (ceil mode)
@@ -64,7 +71,8 @@ def _padded(data, pads, out_h, out_w, kernel, stride, dilation, value, name):
 
 def max_pool2d(data: Tensor, kernel, stride=1, padding=0, dilation=1, ceil_mode: bool = False,
                name: str = "max_pool2d") -> Tensor:
-    """The maximum over each ``kernel`` window of ``data[N, C, H, W]`` (ONNX MaxPool).
+    """The maximum over each ``kernel`` window of ``data[N, C, H, W]`` (ONNX MaxPool), or of
+    channel-blocked ``data[N, C/16, H, W, 16]`` (the result is then blocked too).
 
     ``kernel``, ``stride``, ``dilation``: an int or ``(h, w)``; ``padding``: an int,
     ``(ph, pw)`` or ``(top, left, bottom, right)``. Padding never wins the maximum.
@@ -76,8 +84,9 @@ def max_pool2d(data: Tensor, kernel, stride=1, padding=0, dilation=1, ceil_mode:
     padded = _padded(data, pads, out_h, out_w, (kh, kw), (sh, sw), (dh, dw), dt.min_value(data.dtype), f"{name}_pad")
     ry = te.reduce_axis((0, kh), name="ry")
     rx = te.reduce_axis((0, kw), name="rx")
-    return te.compute((data.shape[0], data.shape[1], out_h, out_w),
-                      lambda n, c, oh, ow: te.max(padded[n, c, oh * sh + ry * dh, ow * sw + rx * dw], axis=[ry, rx]),
+    return te.compute((data.shape[0], data.shape[1], out_h, out_w) + tuple(data.shape[4:]),
+                      lambda *i: te.max(padded[(i[0], i[1], i[2] * sh + ry * dh, i[3] * sw + rx * dw) + i[4:]],
+                                        axis=[ry, rx]),
                       name=name)
 
 
@@ -105,6 +114,8 @@ def avg_pool2d(data: Tensor, kernel, stride=1, padding=0, dilation=1, ceil_mode:
 
     >>> y = avg_pool2d(te.placeholder((1, 2, 7, 7), name="x"), kernel=3, padding=1)   # [1, 2, 7, 7]
     """
+    check_tensor(name, data, "data")
+    check_rank(name, data, 4, "data", "NCHW")
     (kh, kw), (sh, sw), (dh, dw), pads, out_h, out_w = _pool_args(name, data, kernel, stride, padding, dilation,
                                                                   ceil_mode)
     pt, pl, pb, pr = pads
@@ -138,19 +149,20 @@ def avg_pool2d(data: Tensor, kernel, stride=1, padding=0, dilation=1, ceil_mode:
 
 
 def global_avg_pool2d(data: Tensor, name: str = "global_avg_pool2d") -> Tensor:
-    """The mean over ``H`` and ``W`` of ``data[N, C, H, W]`` -> ``[N, C, 1, 1]``.
+    """The mean over ``H`` and ``W`` of ``data[N, C, H, W]`` -> ``[N, C, 1, 1]`` (or of blocked
+    ``data[N, C/16, H, W, 16]`` -> ``[N, C/16, 1, 1, 16]``).
 
     >>> y = global_avg_pool2d(te.placeholder((1, 8, 7, 7), name="x"))   # [1, 8, 1, 1]
     """
-    check_tensor(name, data, "data")
-    check_rank(name, data, 4, "data", "NCHW")
-    N, C, H, W = data.shape
+    _check_nchw_or_blocked(name, data)
+    (N, C, H, W), lanes = data.shape[:4], tuple(data.shape[4:])
     ry = te.reduce_axis((0, H), name="ry")
     rx = te.reduce_axis((0, W), name="rx")
     acc = data.dtype if dt.is_float(data.dtype) else "float32"
-    total = te.compute((N, C, 1, 1), lambda n, c, i, j: te.sum(te.cast(data[n, c, ry, rx], acc), axis=[ry, rx]),
+    total = te.compute((N, C, 1, 1) + lanes,
+                       lambda *i: te.sum(te.cast(data[(i[0], i[1], ry, rx) + i[4:]], acc), axis=[ry, rx]),
                        name=f"{name}_sum")
-    return te.compute((N, C, 1, 1), lambda n, c, i, j: total[n, c, i, j] / te.const(H * W, acc), name=name)
+    return te.compute(total.shape, lambda *i: total[i] / te.const(H * W, acc), name=name)
 
 
 def global_max_pool2d(data: Tensor, name: str = "global_max_pool2d") -> Tensor:

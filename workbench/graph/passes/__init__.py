@@ -2,6 +2,7 @@
 
 >>> from workbench.graph.passes import optimize, PassContext, Recorder   # doctest: +SKIP
 """
+from .block_layout import block_layout
 from .context import Instrument, Pass, PassContext, PassRecord, Recorder, module_pass, op_counts
 from .cse import eliminate_common_subexpr
 from .dce import dead_code_elimination

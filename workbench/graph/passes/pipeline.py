@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from ..expr import Module
+from .block_layout import CONFIG_KEY as BLOCK_KEY
+from .block_layout import block_layout
 from .context import PassContext
 from .cse import eliminate_common_subexpr
 from .dce import dead_code_elimination
@@ -18,15 +20,22 @@ DEFAULT_PIPELINE = (simplify_inference, fold_constant, fold_scale_axis, fold_con
 
 def pipeline_of(ctx: PassContext) -> tuple:
     """The default pipeline, with ``pack_conv_kernels`` before fusion when the context's config asks
-    for it (``PassContext(config={"pack_conv_kernels": True})``).
+    for it (``PassContext(config={"pack_conv_kernels": True})``), followed by ``block_layout`` when
+    the config also has ``"block_layout": True``.
 
     >>> [p.name for p in pipeline_of(PassContext(config={"pack_conv_kernels": True}))][4:6]
     ['pack_conv_kernels', 'eliminate_common_subexpr']
+    >>> [p.name for p in pipeline_of(PassContext(config={"pack_conv_kernels": True, "block_layout": True}))][4:6]
+    ['pack_conv_kernels', 'block_layout']
     """
     if not ctx.config.get(PACK_KEY):
+        if ctx.config.get(BLOCK_KEY):
+            raise ValueError('PassContext config "block_layout" needs "pack_conv_kernels": True as well '
+                             '(the blocked layout flows out of packed convs)')
         return DEFAULT_PIPELINE
+    extra = (pack_conv_kernels, block_layout) if ctx.config.get(BLOCK_KEY) else (pack_conv_kernels,)
     at = DEFAULT_PIPELINE.index(eliminate_common_subexpr)
-    return DEFAULT_PIPELINE[:at] + (pack_conv_kernels,) + DEFAULT_PIPELINE[at:]
+    return DEFAULT_PIPELINE[:at] + extra + DEFAULT_PIPELINE[at:]
 
 
 def optimize(mod: Module, ctx: PassContext | None = None, pipeline=None) -> Module:

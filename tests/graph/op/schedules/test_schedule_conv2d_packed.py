@@ -63,3 +63,40 @@ def test_random_register_blocks_compute_the_conv(fb, ohb, owb, stride, k, h):
     inputs, conv, out = packed_group(1, 4, h, h + 2, 48, k, stride, k // 2, 1)
     run_and_compare(lambda outs, anchor: schedule_conv2d_packed(outs, anchor, blocking=(fb, ohb, owb)),
                     [out], inputs, anchor=conv)
+
+
+def blocked_group(N, C, H, W, F, K, stride, padding, dilation, blocked_in=True, epilogue="bias_relu"):
+    """The conv of pass block_layout: NCHW16c data (or NCHW), NCHW16c result, bias [F/16, 1, 1, 16]."""
+    x = te.placeholder((N, C // 16, H, W, 16) if blocked_in else (N, C, H, W), name="x")
+    wp = te.placeholder((F // 16, C, K, K, 16), name="wp")
+    conv = topi.conv2d_nchw_packed(x, wp, stride=stride, padding=padding, dilation=dilation, out_blocked=True)
+    inputs, out = [x, wp], conv
+    if epilogue in ("bias_relu", "residual"):
+        b = te.placeholder((F // 16, 1, 1, 16), name="b")
+        inputs.append(b)
+        out = topi.relu(topi.add(conv, b))
+    if epilogue == "residual":
+        r = te.placeholder(conv.shape, name="r")
+        inputs.append(r)
+        out = topi.relu(topi.add(out, r))
+    return inputs, conv, out
+
+
+@pytest.mark.parametrize("case, blocked_in, epilogue", [
+    ((1, 3, 23, 23, 16, 7, 2, 3, 1), False, "bias_relu"),   # the stem: NCHW in, blocked out
+    ((1, 32, 9, 9, 32, 3, 1, 1, 1), True, "residual"),
+    ((1, 16, 10, 10, 48, 1, 2, 0, 1), True, "none"),       # downsample, no epilogue: stored via a local block
+    ((1, 16, 5, 37, 16, 3, 1, (0, 1, 2, 1), 1), True, "bias_relu"),  # guarded tail
+])
+def test_blocked_conv(check, case, blocked_in, epilogue):
+    inputs, conv, out = blocked_group(*case, blocked_in=blocked_in, epilogue=epilogue)
+    check(schedule_conv2d_packed, [out], inputs, anchor=conv)
+
+
+@settings(max_examples=8, deadline=None)
+@given(fb=st.integers(1, 3), ohb=st.integers(1, 4), owb=st.integers(1, 9), stride=st.integers(1, 2),
+       h=st.integers(3, 11))
+def test_random_register_blocks_compute_the_blocked_conv(fb, ohb, owb, stride, h):
+    inputs, conv, out = blocked_group(1, 32, h, h + 2, 48, 3, stride, 1, 1)
+    run_and_compare(lambda outs, anchor: schedule_conv2d_packed(outs, anchor, blocking=(fb, ohb, owb)),
+                    [out], inputs, anchor=conv)

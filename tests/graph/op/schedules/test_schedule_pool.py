@@ -34,3 +34,21 @@ def test_global_pools(check, shape):
     check(schedule_pool, [topi.reshape(y, (shape[0], shape[1]))], [x], anchor=y)
     y = topi.global_max_pool2d(x)
     check(schedule_pool, [y], [x], anchor=y)
+
+
+@pytest.mark.parametrize("shape,kw", [((1, 2, 23, 23, 16), dict(kernel=3, stride=2, padding=1)),
+                                      ((1, 1, 9, 11, 16), dict(kernel=2, stride=2, ceil_mode=True)),
+                                      ((2, 1, 7, 7, 16), dict(kernel=3, stride=1))])
+def test_max_pool_of_blocked_channels(check, shape, kw):
+    """NCHW16c data (pass block_layout): 16-lane vectors in register blocks, the padded window per block."""
+    x = te.placeholder(shape, name="x")
+    y = topi.max_pool2d(x, **kw)
+    assert y.shape[4] == 16
+    check(schedule_pool, [y], [x], anchor=y)
+
+
+def test_global_avg_pool_of_blocked_channels(check):
+    x = te.placeholder((1, 2, 7, 7, 16), name="x")
+    y = topi.global_avg_pool2d(x)
+    assert y.shape == (1, 2, 1, 1, 16)
+    check(schedule_pool, [y], [x], anchor=y)

@@ -48,23 +48,51 @@ def packed_blocking(FO: int, OH: int, OW: int) -> tuple:
     return fb, ohb, owb
 
 
+def tile_blocked(s: Schedule, out: Tensor, acc: Tensor, fb: int, ohb: int, owb: int, parallel: bool):
+    """Cut the blocked ``out[N, FO, OH, OW, L]`` into ``fb x ohb x owb`` blocks of ``L``-lane vectors (run in
+    parallel when ``parallel``), and accumulate each block of ``acc`` (the same index space, or ``out``
+    itself) in registers inside it, reductions outermost. Returns the (fused) block axis."""
+    so = s[out]
+    n, fo, oh, ow, fi = so.op.axis
+    foo, foi = so.split(fo, factor=fb)
+    oho, ohi = so.split(oh, factor=ohb)
+    owo, owi = so.split(ow, factor=owb)
+    so.reorder(n, foo, oho, owo, foi, ohi, owi, fi)
+    block = so.fuse(n, foo, oho, owo)
+    so.vectorize(fi)
+    if parallel and (so.extent_of(block) or 1) > 1:
+        so.parallel(block)
+    if acc is not out:
+        sa = s[acc]
+        sa.compute_at(so, block)
+        an, afo, aoh, aow, afi = sa.op.axis
+        sa.reorder(*sa.op.reduce_axis, an, afo, aoh, aow, afi)
+        sa.vectorize(afi)
+        for ax, ext in ((afo, fb), (aoh, ohb), (aow, owb)):
+            if ext > 1:
+                sa.unroll(ax)
+    return block
+
+
 def schedule_conv2d_packed(outs: list, anchor: Tensor, blocking: tuple | None = None) -> Schedule:
-    """Schedule a group whose anchor is ``topi.conv2d_nchw_packed``'s NCHW view (``anchor``).
+    """Schedule a group whose anchor is ``topi.conv2d_nchw_packed``'s NCHW view (``anchor``), or its
+    blocked stage itself (``out_blocked=True``: the pass ``block_layout``).
 
     ``blocking = (fb, ohb, owb)`` overrides the register block.
     """
     s = create_schedule([o.op for o in outs])
-    blocked = anchor.op.input_tensors[0]
+    blocked = anchor if anchor.op.reduce_axis else anchor.op.input_tensors[0]
     prologue = [t for t in blocked.op.input_tensors if isinstance(t.op, ComputeOp)]
     inline_injective(s, keep=prologue + [blocked])
     N, FO, OH, OW, L = blocked.shape
     fb, ohb, owb = blocking or packed_blocking(FO, OH, OW)
     fb, ohb, owb = min(fb, FO), min(ohb, OH), min(owb, OW)
-    readers = [o for o in outs if reads_transitively(s, o, blocked)]
+    readers = [o for o in outs if o.op is not blocked.op and reads_transitively(s, o, blocked)]
     stored = [st for st in s.readers(s[blocked]) if st.attach is not AttachKind.INLINE]
-    out = readers[0] if len(readers) == 1 else None
+    out = readers[0] if len(readers) == 1 and blocked.op not in [o.op for o in outs] else None
     parallel = numel(blocked.shape) * numel(iv.extent for iv in blocked.op.reduce_axis) >= MIN_PARALLEL_MACS
-    if out is not None and tuple(out.shape) == tuple(anchor.shape) and all(st is s[out] for st in stored):
+    if out is not None and tuple(out.shape) == tuple(anchor.shape) and all(st is s[out] for st in stored) \
+            and anchor is not blocked:  # the NCHW view's reader: tile it, the blocked stage accumulates inside
         so = s[out]
         n, f, oh, ow = so.op.axis
         fo, fi = so.split(f, factor=fb * L)
@@ -72,30 +100,26 @@ def schedule_conv2d_packed(outs: list, anchor: Tensor, blocking: tuple | None = 
         owo, owi = so.split(ow, factor=owb)
         so.reorder(n, fo, oho, owo, fi, ohi, owi)
         block = so.fuse(n, fo, oho, owo)
-        acc = blocked
+        if parallel and (so.extent_of(block) or 1) > 1:
+            so.parallel(block)
+        sa = s[blocked]
+        sa.compute_at(so, block)
+        an, afo, aoh, aow, afi = sa.op.axis
+        sa.reorder(*sa.op.reduce_axis, an, afo, aoh, aow, afi)
+        sa.vectorize(afi)
+        for ax, ext in ((afo, fb), (aoh, ohb), (aow, owb)):
+            if ext > 1:
+                sa.unroll(ax)
+        done = [out, blocked]
+    elif out is not None and tuple(out.shape) == tuple(blocked.shape) and all(st is s[out] for st in stored):
+        tile_blocked(s, out, blocked, fb, ohb, owb, parallel)  # a blocked epilogue: vector stores
+        done = [out, blocked]
     else:  # the blocked stage has several readers: store it whole, its blocks accumulated in registers
         s[blocked].compute_root()
         acc = s.cache_write(blocked, "local")
-        out = blocked
-        so = s[blocked]
-        n, fo, oh, ow, fi = so.op.axis
-        foo, foi = so.split(fo, factor=fb)
-        oho, ohi = so.split(oh, factor=ohb)
-        owo, owi = so.split(ow, factor=owb)
-        so.reorder(n, foo, oho, owo, foi, ohi, owi, fi)
-        block = so.fuse(n, foo, oho, owo)
-        so.vectorize(fi)
-    if parallel and (so.extent_of(block) or 1) > 1:
-        so.parallel(block)
-    sa = s[acc]
-    sa.compute_at(so, block)
-    an, afo, aoh, aow, afi = sa.op.axis
-    sa.reorder(*sa.op.reduce_axis, an, afo, aoh, aow, afi)
-    sa.vectorize(afi)
-    for ax, ext in ((afo, fb), (aoh, ohb), (aow, owb)):
-        if ext > 1:
-            sa.unroll(ax)
+        tile_blocked(s, blocked, acc, fb, ohb, owb, parallel)
+        done = [blocked, acc]
     for t in prologue:  # the pad: stored once, in parallel, before the conv
         schedule_loop_nest(s, t)
-    schedule_rest(s, done=[out, acc, blocked])
+    schedule_rest(s, done=done)
     return s

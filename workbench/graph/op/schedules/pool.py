@@ -19,8 +19,12 @@ from ....schedule import Schedule, create_schedule
 from ....schedule.stage import MAX_VECTOR_LANES
 from ....te.tensor import ComputeOp, Tensor
 from .conv2d import pad_in_block, tile_nchw
+from .conv2d_packed import tile_blocked
 from .generic import VECTOR, best_divisor, inline_injective, place_anchor, schedule_rest
 from .reduce import find_reduction, schedule_reduce
+
+
+POOL_ACCUMULATORS = 14  # vector accumulators per block of a blocked pool, as for packed convs
 
 
 def schedule_pool(outs: list, anchor: Tensor) -> Schedule:
@@ -32,6 +36,8 @@ def schedule_pool(outs: list, anchor: Tensor) -> Schedule:
     >>> s = schedule_pool([y], y)
     """
     red = find_reduction(anchor, outs)
+    if red is not None and red.ndim == 5 and red.shape[2:4] != (1, 1) and len(red.op.reduce_axis) == 2:
+        return _schedule_blocked_pool(outs, red)
     if red is None or red.ndim != 4 or red.shape[2:] == (1, 1) or len(red.op.reduce_axis) != 2:
         return schedule_reduce(outs, anchor)
     s = create_schedule([o.op for o in outs])
@@ -44,5 +50,25 @@ def schedule_pool(outs: list, anchor: Tensor) -> Schedule:
     block = tile_nchw(s, out, acc, 1, ohb, owb)
     for t in prologue:  # the pad: only the window one block reads, computed in that block
         pad_in_block(s, out, block, red, t, owb)
+    schedule_rest(s, done=[out, acc])
+    return s
+
+
+def _schedule_blocked_pool(outs: list, red: Tensor) -> Schedule:
+    """A windowed pool of channel-blocked data ``[N, C/16, H, W, 16]``: blocks of ``ohb x owb`` pixels, each
+    a 16-lane vector accumulated in registers like a packed conv's block, the window loops outside; the
+    padded window a block reads is computed inside it."""
+    s = create_schedule([o.op for o in outs])
+    prologue = [t for t in red.op.input_tensors if isinstance(t.op, ComputeOp)]
+    inline_injective(s, keep=prologue + [red])
+    out, acc = place_anchor(s, outs, red)
+    _, _, OH, OW, _ = red.shape
+    owb = best_divisor(OW, 1, POOL_ACCUMULATORS) or 1
+    ohb = best_divisor(OH, 1, max(1, POOL_ACCUMULATORS // owb)) or 1
+    block = tile_blocked(s, out, acc, 1, ohb, owb, parallel=True)
+    for t in prologue:
+        st = s[t]
+        st.compute_at(s[out], block)
+        st.vectorize(st.op.axis[-1])
     schedule_rest(s, done=[out, acc])
     return s
