@@ -11,6 +11,9 @@ per output pixel, with the reductions outside::
                 acc[f, oh, ow, :] += broadcast(pad[rc, oh*sh + ry*dh, ow*sw + rx*dw]) * wp[f, rc, ry, rx, :]
         out[block] = epilogue(acc)            # NCHW view, bias, relu, residual add... inlined
 
+With channel-blocked activations (pass ``block_layout``) the conv reads ``pad[rc // 16, .., rc % 16]``
+and the epilogue stores ``out[n, f, oh, ow, :]`` as whole vectors instead of a transposing NCHW store.
+
 Every vector lane works whatever the width of the output rows, and strided convs load
 their data as scalars (no gathers). About 14 accumulators per block measured fastest
 (7x7 rows of 512 channels: 2 x 1 x 7 at 485 GFLOPS, against 200 for the best NCHW block).
@@ -38,8 +41,24 @@ def _divisor(extent: int, hi: int) -> int:
     return next(d for d in range(min(hi, extent), 0, -1) if extent % d == 0)
 
 
-def packed_blocking(FO: int, OH: int, OW: int) -> tuple:
-    """``(fb, ohb, owb)``: kernel blocks x rows x columns of the register block of a packed conv."""
+FEW_CHANNELS = 16  # below this many input channels (the stem's 3), more kernel blocks per register block
+
+
+def packed_blocking(FO: int, OH: int, OW: int, channels: int | None = None) -> tuple:
+    """``(fb, ohb, owb)``: kernel blocks x rows x columns of the register block of a packed conv.
+
+    A conv of few input ``channels`` (an RGB stem) runs 4 kernel blocks x 4 columns instead of
+    1 x 14: each step then loads 4 kernel vectors and 4 data scalars for 16 multiply-adds, not 1 + 14
+    for 14. ResNet-18's stem (3 -> 64 channels, 7x7/2, blocked result, caches flushed): 450 GFLOPS
+    against 340-390.
+
+    >>> packed_blocking(4, 112, 112, channels=3)
+    (4, 1, 4)
+    """
+    if channels is not None and channels < FEW_CHANNELS and FO > 1:
+        fb = _divisor(FO, 4)
+        owb = _divisor(OW, max(1, 16 // fb))
+        return fb, 1, owb
     owb = _divisor(OW, ACCUMULATORS)
     if owb < 4 < OW:  # a prime-ish width: a guarded tail beats many tiny blocks
         owb = min(OW, ACCUMULATORS)
@@ -63,15 +82,21 @@ def tile_blocked(s: Schedule, out: Tensor, acc: Tensor, fb: int, ohb: int, owb: 
     if parallel and (so.extent_of(block) or 1) > 1:
         so.parallel(block)
     if acc is not out:
-        sa = s[acc]
-        sa.compute_at(so, block)
-        an, afo, aoh, aow, afi = sa.op.axis
-        sa.reorder(*sa.op.reduce_axis, an, afo, aoh, aow, afi)
-        sa.vectorize(afi)
-        for ax, ext in ((afo, fb), (aoh, ohb), (aow, owb)):
-            if ext > 1:
-                sa.unroll(ax)
+        accumulate_in_block(s, acc, so, block, fb, ohb, owb)
     return block
+
+
+def accumulate_in_block(s: Schedule, acc: Tensor, so, block, fb: int, ohb: int, owb: int) -> None:
+    """Compute the blocked ``acc[N, FO, OH, OW, L]`` at ``block`` of stage ``so``: reductions outermost,
+    then the ``fb x ohb x owb`` block unrolled, ``L`` lanes vectorized (the accumulators stay in registers)."""
+    sa = s[acc]
+    sa.compute_at(so, block)
+    an, afo, aoh, aow, afi = sa.op.axis
+    sa.reorder(*sa.op.reduce_axis, an, afo, aoh, aow, afi)
+    sa.vectorize(afi)
+    for ax, ext in ((afo, fb), (aoh, ohb), (aow, owb)):
+        if ext > 1:
+            sa.unroll(ax)
 
 
 def schedule_conv2d_packed(outs: list, anchor: Tensor, blocking: tuple | None = None) -> Schedule:
@@ -85,7 +110,7 @@ def schedule_conv2d_packed(outs: list, anchor: Tensor, blocking: tuple | None = 
     prologue = [t for t in blocked.op.input_tensors if isinstance(t.op, ComputeOp)]
     inline_injective(s, keep=prologue + [blocked])
     N, FO, OH, OW, L = blocked.shape
-    fb, ohb, owb = blocking or packed_blocking(FO, OH, OW)
+    fb, ohb, owb = blocking or packed_blocking(FO, OH, OW, channels=blocked.op.reduce_axis[0].extent)
     fb, ohb, owb = min(fb, FO), min(ohb, OH), min(owb, OW)
     readers = [o for o in outs if o.op is not blocked.op and reads_transitively(s, o, blocked)]
     stored = [st for st in s.readers(s[blocked]) if st.attach is not AttachKind.INLINE]
@@ -102,14 +127,7 @@ def schedule_conv2d_packed(outs: list, anchor: Tensor, blocking: tuple | None = 
         block = so.fuse(n, fo, oho, owo)
         if parallel and (so.extent_of(block) or 1) > 1:
             so.parallel(block)
-        sa = s[blocked]
-        sa.compute_at(so, block)
-        an, afo, aoh, aow, afi = sa.op.axis
-        sa.reorder(*sa.op.reduce_axis, an, afo, aoh, aow, afi)
-        sa.vectorize(afi)
-        for ax, ext in ((afo, fb), (aoh, ohb), (aow, owb)):
-            if ext > 1:
-                sa.unroll(ax)
+        accumulate_in_block(s, blocked, so, block, fb, ohb, owb)
         done = [out, blocked]
     elif out is not None and tuple(out.shape) == tuple(blocked.shape) and all(st is s[out] for st in stored):
         tile_blocked(s, out, blocked, fb, ohb, owb, parallel)  # a blocked epilogue: vector stores
