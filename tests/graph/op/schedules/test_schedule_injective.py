@@ -37,3 +37,13 @@ def test_inline_injective_keeps_outputs_reductions_and_kept():
     inline_injective(s, keep=[c])
     assert s[a].attach is AttachKind.INLINE
     assert s[b].attach is AttachKind.ROOT and s[c].attach is AttachKind.ROOT and s[d].attach is AttachKind.ROOT
+
+
+def test_short_vectors_get_a_serial_row_loop_per_parallel_iteration(check):
+    """A channel-blocked pad ([.., W, 16]): parallel over (n, c, h), a serial loop over w, 16 lanes."""
+    from workbench.lower import lower
+    x = te.placeholder((1, 4, 30, 30, 16), name="x")
+    out = topi.pad(x, (0, 0, 1, 1), (0, 0, 1, 1))
+    check(schedule_injective, [out], [x])
+    text = str(lower(schedule_injective([out]), [x, out], "pad"))
+    assert "in parallel(128)" in text and "in range(32)" in text and "in vectorized(16)" in text
