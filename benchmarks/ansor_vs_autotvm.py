@@ -8,7 +8,9 @@ trials each needed to reach 90% of its own final best. GFLOPS count 2 x multiply
 
 Part 2 (``--e2e-trials N``, 0 to skip): ResNet-18's tasks tuned by Ansor's task scheduler with
 N trials in all, compiled with the records, and timed side by side (interleaved rounds,
-medians) against the untuned compiles and onnxruntime. By default (``--layout blocked``) the
+medians) against the untuned compiles and onnxruntime. Before the timing, ``tune.check_in_model``
+profiles the tuned kernels inside the model against the default ones and keeps only the tuned
+tasks that are faster there ("Ansor-tuned"; "unchecked" uses every tuned record). By default (``--layout blocked``) the
 model's conv kernels are packed (``pack_conv_kernels``, 16 output channels per vector) and the
 activations between them stay channel-blocked (``block_layout``, NCHW16c); ``--layout packed``
 packs the kernels only, ``--layout nchw`` neither. The untuned compile is timed in each layout
@@ -33,7 +35,7 @@ from _ansor_suite import AUTOTVM, SUITE  # noqa: E402
 from _timing import seconds  # noqa: E402
 
 import workbench as wb  # noqa: E402
-from workbench import ansor, autotvm  # noqa: E402
+from workbench import ansor, autotvm, tune  # noqa: E402
 from workbench.autotvm.task import flop_of  # noqa: E402
 from workbench.graph.passes import PassContext  # noqa: E402
 from workbench.tune import Measurer  # noqa: E402
@@ -113,8 +115,11 @@ def run_end_to_end(trials: int, rounds: int, measurer, seed: int, batch: int, la
     print(sched.table())
     print(f"tuning took {time.perf_counter() - t0:.0f} s; records: {records}")
     measurer.close()
+    check = tune.check_in_model(mod, records, feeds, ctx=ctx)  # tuned kernels against the defaults, in the model
+    print(check)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    runs = {"Ansor-tuned": wb.compile(mod, ctx=ctx, records=records), "untuned": wb.compile(mod)}
+    runs = {"Ansor-tuned": wb.compile(mod, ctx=ctx, records=check.records),
+            "Ansor-tuned, unchecked": wb.compile(mod, ctx=ctx, records=records), "untuned": wb.compile(mod)}
     if layout != "nchw":
         runs["untuned, packed kernels"] = wb.compile(mod, ctx=PassContext(config=LAYOUTS["packed"]))
     if layout == "blocked":

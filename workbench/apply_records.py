@@ -27,18 +27,23 @@ class TunedSchedules:
     def __len__(self):
         return len(self.autotvm) + len(self.ansor)
 
-    def schedule_group(self, group_te):
-        """The best tuned schedule of a fused group (``graph.to_te.GroupTE``), or None."""
+    def choose(self, group_te) -> tuple:
+        """``(schedule, task key)`` of the best tuned schedule of a fused group (``graph.to_te.GroupTE``),
+        or ``(None, None)`` when neither tuner has one that applies."""
         if group_te is None:
-            return None
+            return None, None
         from .tune.records import result_of
-        candidates = [(result_of(row).mean, source) for source in (self.ansor, self.autotvm)
+        candidates = [(result_of(row).mean, source, row) for source in (self.ansor, self.autotvm)
                       if (row := source.row_for_group(group_te)) is not None]
-        for _, source in sorted(candidates, key=lambda c: c[0]):
+        for _, source, row in sorted(candidates, key=lambda c: c[0]):
             s = source.schedule_group(group_te)
             if s is not None:
-                return s
-        return None
+                return s, row["task"]["key"]
+        return None, None
+
+    def schedule_group(self, group_te):
+        """The best tuned schedule of a fused group (``graph.to_te.GroupTE``), or None."""
+        return self.choose(group_te)[0]
 
     def __repr__(self):
         return f"TunedSchedules(autotvm: {len(self.autotvm)} tasks, ansor: {len(self.ansor)} tasks)"

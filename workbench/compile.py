@@ -69,7 +69,11 @@ class _Compiler:
         hit = self.cache.get(key)
         if hit is None:
             g = group_to_te(fn)
-            s = self.best.schedule_group(g) if self.best is not None else None
+            s, task = None, None
+            if hasattr(self.best, "choose"):
+                s, task = self.best.choose(g)
+            elif self.best is not None:
+                s = self.best.schedule_group(g)
             self.tuned += s is not None
             s = s if s is not None else default_schedule(g)
             name = f"{fn.name}_{len(self.cache)}"
@@ -77,7 +81,7 @@ class _Compiler:
                 kernel = build_kernel(lower(s, g.inputs + g.outputs, name=name), num_threads=self.num_threads)
             except Exception as e:  # name the group: the user sees which part of the model failed
                 raise CodegenError(f"compiling fused group {fn.name} ({', '.join(g.ops)}): {e}") from e
-            hit = self.cache[key] = (kernel, tuple(g.ops), _flops(g))
+            hit = self.cache[key] = (kernel, tuple(g.ops), _flops(g), task)
         return hit
 
     def value(self, n):
@@ -138,13 +142,13 @@ class _Compiler:
                     outs = [self.slot(t.shape, t.dtype, "temp") for t in types]
                     self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
                     continue
-                kernel, ops, flops = self.kernel(n.op, len(self.steps))
+                kernel, ops, flops, task = self.kernel(n.op, len(self.steps))
                 ins = []
                 for a in n.args:
                     v = self.value(a)
                     ins.extend(v if isinstance(v, list) else [v])
                 outs = [self.slot(t.shape, t.dtype, "temp") for t in types]
-                self.steps.append(Step(kernel.name, kernel, tuple(ins), tuple(outs), ops, flops))
+                self.steps.append(Step(kernel.name, kernel, tuple(ins), tuple(outs), ops, flops, task=task))
                 self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
             elif isinstance(n, Var):
                 raise CodegenError(f"compile: free variable {n.name}")

@@ -41,6 +41,7 @@ class Step:
     ops: tuple = ()
     flops: float | None = None
     backend: str = "workbench"   # who runs the step: Workbench's own kernel, or an external backend
+    task: str | None = None      # the records task whose tuned schedule the kernel uses (None: the default)
 
 
 def plan_memory(slots: list, steps: list) -> tuple:
