@@ -119,7 +119,6 @@ def save(path: Path, fast: bool = False) -> tuple:
     seconds = 0.0
     if spec is not None:
         env = {k: v for k, v in os.environ.items() if k != "WORKBENCH_FAST"}
-        env["OMP_WAIT_POLICY"] = "PASSIVE"  # xgboost must not busy-wait beside a measurement
         if fast:
             env["WORKBENCH_FAST"] = "1"
         with tempfile.TemporaryDirectory(prefix="wb-notebook-") as tmp:

@@ -17,11 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # xgboost must not busy-wait beside a measurement
-
-from workbench import autotvm, tune  # noqa: E402
-from workbench.datasets import generator  # noqa: E402
-from workbench.frontend import from_onnx  # noqa: E402
+from workbench import autotvm, tune
+from workbench.datasets import generator
+from workbench.frontend import from_onnx
 
 OUT = Path(__file__).resolve().parent
 

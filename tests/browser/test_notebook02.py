@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 def test_notebook02_runs_and_renders(start_lab, browser, lab, tmp_path):
     shutil.copy(SOURCE, tmp_path / NOTEBOOK)  # a copy: autosave must not write outputs into the repo
-    server = start_lab(tmp_path, env={"WORKBENCH_FAST": "1", "OMP_WAIT_POLICY": "PASSIVE"})
+    server = start_lab(tmp_path, env={"WORKBENCH_FAST": "1"})
     page = lab.open_notebook(browser, server, NOTEBOOK)
     state = lab.run_all(page)
     assert state["errors"] == [] and state["pending"] == 0, state
