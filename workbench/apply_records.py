@@ -29,7 +29,11 @@ class TunedSchedules:
 
     def choose(self, group_te) -> tuple:
         """``(schedule, task key)`` of the best tuned schedule of a fused group (``graph.to_te.GroupTE``),
-        or ``(None, None)`` when neither tuner has one that applies."""
+        or ``(None, None)`` when neither tuner has one that applies.
+
+        >>> apply_records([]).choose(None)
+        (None, None)
+        """
         if group_te is None:
             return None, None
         from .tune.records import result_of

@@ -9,7 +9,7 @@ the records without the tasks whose tuned kernels were slower in the model. The 
 file itself is never changed.
 
 >>> check = check_in_model(mod, "resnet.jsonl", inputs={"input": x}, ctx=ctx)   # doctest: +SKIP
->>> print(check)                       # per task: default and tuned ms in the model, kept or not
+>>> print(check)    # per task: default and tuned ms in the model, kept or not     # doctest: +SKIP
 >>> exe = wb.compile(mod, ctx=ctx, records=check.records)                       # doctest: +SKIP
 """
 from __future__ import annotations
@@ -60,6 +60,10 @@ def check_in_model(mod, records, inputs: dict, ctx=None, rounds: int = 5, repeat
     times, ``repeat`` runs each), and write the records without the tasks whose tuned kernels took
     more than ``1 + margin`` times their default's in-model time to ``out`` (default: ``records``
     with ``.in_model`` before its extension). ``inputs`` are the model's named inputs.
+
+    >>> check = check_in_model(mod, "resnet.jsonl", {"input": x}, rounds=3)   # doctest: +SKIP
+    >>> check.dropped, check.records                                          # doctest: +SKIP
+    (['conv2d_packed_add_relu("299365fae667")'], 'resnet.in_model.jsonl')
     """
     from ..compile import compile as wb_compile
     if not isinstance(records, (str, os.PathLike)) or not os.path.exists(records):

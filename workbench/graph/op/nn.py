@@ -14,6 +14,7 @@ import numpy as np
 from ... import te, topi
 from ...topi import numpy_ref
 from ..types import TensorType
+from .layout import BLOCKED, blocked_to_nchw, layout_attr, nchw_or_blocked, nchw_ref, nchw_to_blocked
 from .registry import Op, OpPattern
 from .rules import (broadcast_shapes, check_attr_names, fail, float_attr, int_attr, int_tuple, normalize_axis,
                     require_float, require_numeric, require_rank, same_dtype, tensors)
@@ -65,37 +66,15 @@ def _conv2d(data, weight, strides, padding, dilation, groups):
     return topi.conv2d_nchw(data, weight, strides, padding, dilation, groups)
 
 
-BLOCKED = "NCHW16c"  # channel-blocked activations: [N, C/16, H, W, 16] (pass block_layout)
-_LAYOUTS = ("NCHW", BLOCKED)
-
-
-def _layout_attr(name, attrs, key):
-    v = attrs[key]
-    if v not in _LAYOUTS:
-        fail(name, f"attribute {key} must be one of {list(_LAYOUTS)}, got {v!r}")
-    return v
-
-
-def _nchw_or_blocked(name, data):
-    """``(n, c, h, w)`` of NCHW data or of channel-blocked NCHW16c data (rank 5, its channels C/16 x 16)."""
-    if data.ndim == 5:
-        n, co, h, w, lanes = data.shape
-        if lanes != 16:
-            fail(name, f"blocked data {data} must have 16 lanes (NCHW16c)")
-        return n, co * lanes, h, w
-    require_rank(name, data, 4, "data", "NCHW, or NCHW16c of rank 5")
-    return data.shape
-
-
 def _conv2d_packed_infer(types, attrs):
     name = "nn.conv2d_packed"
     data, weight = tensors(name, types, 2)
-    n, c, _, _ = _nchw_or_blocked(name, data)
+    n, c, _, _ = nchw_or_blocked(name, data)
     require_rank(name, weight, 5, "weight", "F/L, C, KH, KW, L (topi.pack_conv_kernel)")
     same_dtype(name, [data, weight], ["data", "weight"])
     require_numeric(name, data, "data")
     strides, padding, dilation, _ = _conv_attrs(name, {**attrs, "groups": 1})
-    out_layout = _layout_attr(name, attrs, "out_layout")
+    out_layout = layout_attr(name, attrs, "out_layout")
     fo, ck, kh, kw, lanes = weight.shape
     if ck != c:
         fail(name, f"data {data} has {c} channels but the packed weight {weight} expects {ck}")
@@ -103,36 +82,6 @@ def _conv2d_packed_infer(types, attrs):
     if out_layout == BLOCKED:
         return TensorType((n, fo, oh, ow, lanes), data.dtype)
     return TensorType((n, fo * lanes, oh, ow), data.dtype)
-
-
-def nchw_to_blocked(x: np.ndarray, lanes: int = 16) -> np.ndarray:
-    """numpy ``[N, C, H, W]`` -> ``[N, C/lanes, H, W, lanes]``.
-
-    >>> nchw_to_blocked(np.arange(32, dtype="float32").reshape(1, 32, 1, 1))[0, 1, 0, 0, :3]
-    array([16., 17., 18.], dtype=float32)
-    """
-    n, c, h, w = x.shape
-    return np.ascontiguousarray(x.reshape(n, c // lanes, lanes, h, w).transpose(0, 1, 3, 4, 2))
-
-
-def blocked_to_nchw(x: np.ndarray) -> np.ndarray:
-    """numpy ``[N, C/L, H, W, L]`` -> ``[N, C, H, W]``: the inverse of ``nchw_to_blocked``.
-
-    >>> x = np.random.rand(1, 32, 3, 2).astype("float32")
-    >>> bool((blocked_to_nchw(nchw_to_blocked(x)) == x).all())
-    True
-    """
-    n, co, h, w, lanes = x.shape
-    return np.ascontiguousarray(x.transpose(0, 1, 4, 2, 3).reshape(n, co * lanes, h, w))
-
-
-def _nchw_ref(fn):
-    """A numpy reference of NCHW data applied to blocked data too (converted there and back)."""
-    def ref(data, *args, **kw):
-        if data.ndim == 5:
-            return nchw_to_blocked(fn(blocked_to_nchw(data), *args, **kw), data.shape[4])
-        return fn(data, *args, **kw)
-    return ref
 
 
 def _conv2d_packed_ref(data, weight, strides, padding, dilation, out_layout):
@@ -143,31 +92,6 @@ def _conv2d_packed_ref(data, weight, strides, padding, dilation, out_layout):
 
 def _conv2d_packed(data, weight, strides, padding, dilation, out_layout):
     return topi.conv2d_nchw_packed(data, weight, strides, padding, dilation, out_blocked=out_layout == BLOCKED)
-
-
-def _layout_transform_infer(types, attrs):
-    name = "nn.layout_transform"
-    (data,) = tensors(name, types, 1)
-    src, dst = _layout_attr(name, attrs, "src_layout"), _layout_attr(name, attrs, "dst_layout")
-    if src == dst:
-        fail(name, f"src_layout and dst_layout are both {src}: nothing to transform")
-    if src == "NCHW":
-        require_rank(name, data, 4, "data", "NCHW")
-        n, c, h, w = data.shape
-        if c % 16:
-            fail(name, f"data {data} has {c} channels, not a multiple of the 16 lanes of {BLOCKED}")
-        return TensorType((n, c // 16, h, w, 16), data.dtype)
-    n, c, h, w = _nchw_or_blocked(name, data)
-    require_rank(name, data, 5, "data", BLOCKED)
-    return TensorType((n, c, h, w), data.dtype)
-
-
-def _layout_transform_ref(data, src_layout, dst_layout):
-    return nchw_to_blocked(data) if dst_layout == BLOCKED else blocked_to_nchw(data)
-
-
-def _layout_transform(data, src_layout, dst_layout):
-    return topi.to_blocked(data) if dst_layout == BLOCKED else topi.from_blocked(data)
 
 
 def _conv2d_transpose_infer(types, attrs):
@@ -394,12 +318,12 @@ def _pool_out(name, size, k, s, d, lo, hi, ceil_mode):
     return out
 
 
-def _pool_infer(name, needs_float):
+def _pool_infer(name, needs_float, blocked_ok=False):
     def infer(types, attrs):
         (data,) = tensors(name, types, 1)
-        if needs_float:  # avg pools: NCHW only
+        if not blocked_ok:
             require_rank(name, data, 4, "data", "NCHW")
-        _nchw_or_blocked(name, data)
+        nchw_or_blocked(name, data)
         (require_float if needs_float else require_numeric)(name, data, "data")
         if "pool_size" not in attrs:
             fail(name, "needs the attribute pool_size (kh, kw)")
@@ -418,7 +342,7 @@ def _pool_infer(name, needs_float):
     return infer
 
 
-@_nchw_ref
+@nchw_ref
 def _max_pool_ref(data, pool_size, strides, padding, dilation, ceil_mode):
     return numpy_ref.pool2d(data, "max", pool_size, strides, padding, dilation, ceil_mode).astype(data.dtype)
 
@@ -441,7 +365,7 @@ def _global_pool_infer(name, needs_float, blocked_ok=False):
         (data,) = tensors(name, types, 1)
         if not blocked_ok:
             require_rank(name, data, 4, "data", "NCHW")
-        _nchw_or_blocked(name, data)
+        nchw_or_blocked(name, data)
         (require_float if needs_float else require_numeric)(name, data, "data")
         return TensorType(data.shape[:2] + (1, 1) + data.shape[4:], data.dtype)
     return infer
@@ -508,8 +432,6 @@ OPS = check_attr_names([
        doc="2-D convolution, data NCHW or NCHW16c, weight packed F/16 x C x KH x KW x 16 (pass "
            "pack_conv_kernels), result NCHW or NCHW16c (out_layout)",
        attr_defaults={**{k: v for k, v in _CONV.items() if k != "groups"}, "out_layout": "NCHW"}),
-    Op("nn.layout_transform", _layout_transform_infer, OpPattern.INJECTIVE, _layout_transform_ref,
-       _layout_transform, doc="NCHW <-> NCHW16c (channels in blocks of 16, innermost)"),
     Op("nn.conv2d_transpose", _conv2d_transpose_infer, _HEAVY, _conv2d_transpose_ref, _conv2d_transpose,
        doc="2-D transposed convolution, data NCHW, weight IOHW (ONNX ConvTranspose)",
        attr_defaults={**_CONV, "output_padding": (0, 0)}),
@@ -525,12 +447,12 @@ OPS = check_attr_names([
     Op("nn.instance_norm", _instance_norm_infer, _HEAVY, _instance_norm_ref, _instance_norm,
        doc="normalize each (n, c) over the spatial axes, then scale and shift per channel",
        attr_defaults={"epsilon": 1e-5}),
-    Op("nn.max_pool2d", _pool_infer("nn.max_pool2d", False), _HEAVY, _max_pool_ref, _max_pool,
+    Op("nn.max_pool2d", _pool_infer("nn.max_pool2d", False, blocked_ok=True), _HEAVY, _max_pool_ref, _max_pool,
        doc="the maximum over each window", attr_defaults=dict(_POOL)),
     Op("nn.avg_pool2d", _pool_infer("nn.avg_pool2d", True), _HEAVY, _avg_pool_ref, _avg_pool,
        doc="the mean over each window", attr_defaults={**_POOL, "count_include_pad": False}),
     Op("nn.global_avg_pool2d", _global_pool_infer("nn.global_avg_pool2d", True, blocked_ok=True), _HEAVY,
-       _nchw_ref(lambda x: x.mean(axis=(2, 3), keepdims=True, dtype="float64").astype(x.dtype)),
+       nchw_ref(lambda x: x.mean(axis=(2, 3), keepdims=True, dtype="float64").astype(x.dtype)),
        lambda x: topi.global_avg_pool2d(x), doc="the mean over H and W"),
     Op("nn.global_max_pool2d", _global_pool_infer("nn.global_max_pool2d", False), _HEAVY,
        lambda x: x.max(axis=(2, 3), keepdims=True), lambda x: topi.global_max_pool2d(x),

@@ -34,12 +34,11 @@ import numpy as np
 
 from ..expr import Constant, Function, Module, Tuple, call, const
 from ..functor import ExprMutator, rebuild_call
-from ..op.nn import BLOCKED
+from ..op.layout import BLOCKED, LANES
 from ..op.registry import OpPattern
 from .context import module_pass
 
 CONFIG_KEY = "block_layout"
-LANES = 16
 _POOLS = ("nn.max_pool2d", "nn.global_avg_pool2d")
 
 
@@ -50,7 +49,11 @@ def _op_name(e) -> str:
 def per_channel_blocked(c: Constant, channels: int):
     """A constant that broadcasts against NCHW ``[N, channels, H, W]`` per channel (shapes ``(C, 1, 1)``,
     ``(1, C, 1, 1)``, a scalar...), re-laid out to broadcast against ``[N, C/16, H, W, 16]``;
-    None when it varies along another axis."""
+    None when it varies along another axis.
+
+    >>> per_channel_blocked(const(np.zeros((32, 1, 1), "float32")), 32).data.shape
+    (2, 1, 1, 16)
+    """
     d = c.data
     if d.ndim > 4:
         return None

@@ -70,7 +70,13 @@ def packed_blocking(FO: int, OH: int, OW: int, channels: int | None = None) -> t
 def tile_blocked(s: Schedule, out: Tensor, acc: Tensor, fb: int, ohb: int, owb: int, parallel: bool):
     """Cut the blocked ``out[N, FO, OH, OW, L]`` into ``fb x ohb x owb`` blocks of ``L``-lane vectors (run in
     parallel when ``parallel``), and accumulate each block of ``acc`` (the same index space, or ``out``
-    itself) in registers inside it, reductions outermost. Returns the (fused) block axis."""
+    itself) in registers inside it, reductions outermost. Returns the (fused) block axis.
+
+    >>> from workbench import te, topi
+    >>> x = te.placeholder((1, 2, 6, 6, 16), name="x")
+    >>> y = topi.max_pool2d(x, kernel=2, stride=2); s = create_schedule([y.op])
+    >>> block = tile_blocked(s, y, y, 1, 1, 3, parallel=True)   # 1 x 3 pixels of 16 lanes per block
+    """
     so = s[out]
     n, fo, oh, ow, fi = so.op.axis
     foo, foi = so.split(fo, factor=fb)

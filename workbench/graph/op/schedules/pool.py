@@ -19,12 +19,9 @@ from ....schedule import Schedule, create_schedule
 from ....schedule.stage import MAX_VECTOR_LANES
 from ....te.tensor import ComputeOp, Tensor
 from .conv2d import pad_in_block, tile_nchw
-from .conv2d_packed import tile_blocked
+from .conv2d_packed import ACCUMULATORS, tile_blocked
 from .generic import VECTOR, best_divisor, inline_injective, place_anchor, schedule_rest
 from .reduce import find_reduction, schedule_reduce
-
-
-POOL_ACCUMULATORS = 14  # vector accumulators per block of a blocked pool, as for packed convs
 
 
 def schedule_pool(outs: list, anchor: Tensor) -> Schedule:
@@ -63,8 +60,8 @@ def _schedule_blocked_pool(outs: list, red: Tensor) -> Schedule:
     inline_injective(s, keep=prologue + [red])
     out, acc = place_anchor(s, outs, red)
     _, _, OH, OW, _ = red.shape
-    owb = best_divisor(OW, 1, POOL_ACCUMULATORS) or 1
-    ohb = best_divisor(OH, 1, max(1, POOL_ACCUMULATORS // owb)) or 1
+    owb = best_divisor(OW, 1, ACCUMULATORS) or 1
+    ohb = best_divisor(OH, 1, max(1, ACCUMULATORS // owb)) or 1
     block = tile_blocked(s, out, acc, 1, ohb, owb, parallel=True)
     for t in prologue:
         st = s[t]
