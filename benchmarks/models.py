@@ -2,7 +2,8 @@
 
 For each model: import the ONNX file, ``wb.compile`` it with default schedules
 (no tuning), check the outputs against onnxruntime, then time both in
-interleaved rounds (so machine noise hits both alike) and print medians and
+interleaved rounds, each going first in turn (so machine noise, and onnxruntime's threads
+spinning on after its runs, hit both alike) and print medians and
 the ratio ours / onnxruntime. ``--pack`` compiles with the conv kernels packed
 (``PassContext(config={"pack_conv_kernels": True})``), ``--block`` also keeps the activations
 between packed convs channel-blocked (``"block_layout": True``).
@@ -60,9 +61,10 @@ def main():
         got = list(got) if isinstance(got, tuple) else [got]
         err = max(float(np.max(np.abs(g - r)) / (np.max(np.abs(r)) + 1e-12)) for g, r in zip(got, ref))
         ours, theirs = [], []
-        for _ in range(args.rounds):
-            ours.append(seconds(lambda: exe.run(**feeds)))
-            theirs.append(seconds(lambda: sess.run(None, feeds)))
+        for r in range(args.rounds):  # alternate who goes first: onnxruntime's threads spin on after its runs
+            pair = [(ours, lambda: exe.run(**feeds)), (theirs, lambda: sess.run(None, feeds))]
+            for times, fn in (pair if r % 2 == 0 else pair[::-1]):
+                times.append(seconds(fn))
         o, t = statistics.median(ours), statistics.median(theirs)
         print(f"{name:22s} {t_compile:7.1f}s {o * 1e3:7.2f}ms {t * 1e3:7.2f}ms {o / t:9.2f} {err:12.2e} {len(exe.steps)}",
               flush=True)
