@@ -10,7 +10,8 @@ SETTLE = 0.1  # idle seconds before a window: the threads of whatever ran before
 def seconds(fn, min_time: float = 0.2, settle: float = SETTLE) -> float:
     """Mean seconds per call of ``fn`` over back-to-back calls lasting at least ``min_time``, after
     ``settle`` idle seconds. onnxruntime's threads spin on after its runs: without the pause,
-    ResNet-18 compiled right after it measured 1.14x onnxruntime's latency instead of 1.02x."""
+    ResNet-18 always timed right after it (benchmarks/models.py) measured 1.14x onnxruntime's
+    latency instead of 1.02x."""
     time.sleep(settle)
     fn()
     n, t0 = 0, time.perf_counter()
