@@ -2,8 +2,9 @@
 
 The plan is data: slots (graph values) and steps (one kernel call each, reading
 and writing slots). Inputs are checked once per run; kernels are then called
-on raw addresses. Intermediate slots share storage when their lifetimes do not
-overlap (``plan_memory``). ``profile()`` times every step and reports its share
+on raw addresses, all from one native function (``native_plan``) unless a step
+is an external partition. Intermediate slots share storage when their lifetimes
+do not overlap (``plan_memory``). ``profile()`` times every step and reports its share
 of the total and its GFLOPS where the op has a known FLOP count.
 
 A step may be an external partition (``backend`` is then the external backend's
@@ -153,6 +154,20 @@ class Executable:
         self._fixed = {s: a.ctypes.data for s, a in self._consts.items()}
         for s, k in self.storage_of.items():
             self._fixed[s] = self._storage[k].ctypes.data
+        self.native_plan = self._plan()
+
+    def _plan(self):
+        """The steps as one native function (``native_plan``), or None when a step is not a native kernel."""
+        from .kernel import Kernel
+        from .native_plan import NativePlan
+        if not self.steps or not all(isinstance(st.kernel, Kernel) for st in self.steps):
+            return None
+        self._varying = [s for s in dict.fromkeys(self.input_slots + self.output_slots) if s not in self._fixed]
+        index = {s: i for i, s in enumerate(self._varying)}
+        calls = [(st.kernel.compiled.address,
+                  tuple(("arg", index[s]) if s in index else ("fixed", self._fixed[s]) for s in st.inputs + st.outputs))
+                 for st in self.steps]
+        return NativePlan(calls, len(self._varying))
 
     @property
     def input_names(self) -> list:
@@ -191,8 +206,11 @@ class Executable:
     def run(self, **inputs):
         """Run the model on named numpy inputs; returns an array (a tuple for several outputs)."""
         addr, outs, keep = self._bind(inputs)
-        for st in self.steps:
-            st.kernel.call_addresses(*[addr[s] for s in st.inputs + st.outputs])
+        if self.native_plan is not None:
+            self.native_plan.run([addr[s] for s in self._varying])
+        else:
+            for st in self.steps:
+                st.kernel.call_addresses(*[addr[s] for s in st.inputs + st.outputs])
         return self._result(addr, outs, keep)
 
     __call__ = run
