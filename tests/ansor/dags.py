@@ -36,6 +36,16 @@ def conv2d_packed(c=4, f=32, hw=9, stride=1):
     return [x, wp, b], [topi.relu(topi.add(y, b))]
 
 
+def conv2d_blocked(c=16, f=32, hw=16):
+    """A packed conv between NCHW16c activations (pass ``block_layout``) with bias and relu; its weights
+    are small next to its input, so its threads split rows (``conv2d_packed.split_rows``)."""
+    x = te.placeholder((1, c // 16, hw, hw, 16), name="x")
+    wp = te.placeholder((f // 16, c, 3, 3, 16), name="wp")
+    b = te.placeholder((f // 16, 1, 1, 16), name="b")
+    y = topi.conv2d_nchw_packed(x, wp, padding=1, out_blocked=True)
+    return [x, wp, b], [topi.relu(topi.add(y, b))]
+
+
 def depthwise(c=16, hw=12):
     x = te.placeholder((1, c, hw, hw), name="x")
     w = te.placeholder((c, 1, 3, 3), name="w")
@@ -73,4 +83,5 @@ def norm(n=32, m=64):
 
 ALL = {"matmul": matmul, "matmul_relu": lambda: matmul(relu=True), "conv2d": conv2d, "depthwise": depthwise,
        "conv2d_packed": conv2d_packed, "conv2d_packed_s2": lambda: conv2d_packed(stride=2),
+       "conv2d_blocked": conv2d_blocked,
        "softmax": softmax, "layer_norm": layer_norm, "elementwise_chain": elementwise_chain, "norm": norm}

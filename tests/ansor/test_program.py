@@ -149,7 +149,7 @@ def test_the_blocked_lanes_of_a_packed_conv_stay_whole_and_innermost():
             assert prog.decisions["conv2d_packed"]["tile"][lanes_axis] == [1, 1, 16]
 
 
-@pytest.mark.parametrize("name", ["conv2d", "matmul", "conv2d_packed"])
+@pytest.mark.parametrize("name", ["conv2d", "matmul", "conv2d_packed", "conv2d_blocked"])
 def test_threads_split_the_leading_axis_in_every_sampled_and_mutated_program(monkeypatch, name):
     """As the default schedules do, so a kernel finds the data it reads in its own core's cache."""
     monkeypatch.setenv("WORKBENCH_NUM_THREADS", "2")
@@ -161,6 +161,30 @@ def test_threads_split_the_leading_axis_in_every_sampled_and_mutated_program(mon
             for stage, d in prog.decisions.items():
                 if "tile" not in d:
                     continue
-                op = task.dag.op(stage[:-len(".local")] if stage.endswith(".local") else stage)
+                src = stage[:-len(".local")] if stage.endswith(".local") else stage
+                op = task.dag.op(src)
                 lead = next(iv for iv in op.axis if int(iv.extent) > 1)
+                if task.dag[src].rows_first:
+                    lead = op.axis[2]
                 assert (int(lead.extent) // math.prod(d["tile"][lead.name])) % 2 == 0, (stage, d["tile"])
+
+
+def test_an_nchw16c_conv_that_splits_rows_by_default_splits_rows_in_every_program():
+    """Its rows lead the parallel loop (and its pad's, where the pad is stored whole), as in its default
+    schedule, so the kernels around it in a model keep their rows on the core that wrote them."""
+    task, rng = TASKS["conv2d_blocked"], random.Random(5)
+    assert task.dag["conv2d_packed"].rows_first and task.dag["pad"].rows_first
+    seen = 0
+    for _ in range(12):
+        prog = sample_program(rng.choice(task.sketches), rng)
+        text = str(lower(prog.apply(), task.inputs + task.outputs, "k"))
+        for line in text.splitlines():
+            if "in parallel(" not in line:
+                continue
+            names = line.split()[1].split(".")       # e.g. i0.outer.outer.i2.outer.outer.i1.outer.outer...
+            rows = [k for k, n in enumerate(names) if n in ("i2", "y")]
+            chans = [k for k, n in enumerate(names) if n in ("i1", "fo")]
+            if rows and chans:
+                assert rows[0] < chans[0], line
+                seen += 1
+    assert seen

@@ -49,6 +49,7 @@ class StageInfo:
     spatial: tuple            # extents of the data-parallel axes
     reduction: tuple          # extents of the reduction axes
     flop: float
+    rows_first: bool = False  # an NCHW16c stage whose threads split rows, as its default schedule does
 
     @property
     def spatial_size(self) -> int:
@@ -57,6 +58,16 @@ class StageInfo:
     @property
     def reduce_size(self) -> int:
         return math.prod(self.reduction)
+
+
+def _blocked_conv_splits_rows(op) -> bool:
+    """A packed conv over NCHW16c data ``[N, F/16, OH, OW, 16]`` whose default schedule has the threads
+    split rows (``conv2d_packed.split_rows``): Ansor's programs of it split rows too, so the kernels of a
+    model keep finding their rows in the cache of the core that wrote them."""
+    from ..graph.op.schedules.conv2d_packed import split_rows
+    ins = getattr(op, "input_tensors", ())
+    return (isinstance(getattr(op, "body", None), Reduce) and len(op.axis) == 5 and len(op.reduce_axis) == 3
+            and len(ins) == 2 and all(t.ndim == 5 for t in ins) and split_rows(ins[1], ins[0]))
 
 
 def _loads(op) -> list:
@@ -194,9 +205,11 @@ class ComputeDAG:
         reduction = tuple(int(iv.extent) for iv in op.reduce_axis)
         flop = _float_ops(op) * math.prod(spatial) * math.prod(reduction)
         fusible, unblock = self._fusible(op, is_output)
+        rows = _blocked_conv_splits_rows(op) or (not has_reduce and len(spatial) == 5
+                                                 and any(_blocked_conv_splits_rows(r) for r in self.readers[op]))
         return StageInfo(self.names[op], is_output, has_reduce, inlinable, reuse,
                          tuple(self.names[r] for r in self.readers[op]), fusible, unblock,
-                         spatial, reduction, float(flop))
+                         spatial, reduction, float(flop), rows)
 
     def _fusible(self, op, is_output: bool) -> tuple:
         """``(name, unblock)``: the one stage reading ``op`` elementwise (or unblocking its channels,

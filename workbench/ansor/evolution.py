@@ -70,7 +70,7 @@ def mutate_tile(prog: Program, rng: random.Random) -> Program | None:
     if levels[-1] > MAX_INNER:
         return None
     spatial = [int(iv.extent) for iv in op.axis]
-    split = thread_split_axis(spatial)
+    split = thread_split_axis(spatial, prog.dag[name].rows_first)
     if split is not None and op.axis[split].name == axis and not splits_for_threads(extent, levels[1:]):
         return None  # keep the threads splitting the leading axis as every other kernel does
     child = prog.copy()

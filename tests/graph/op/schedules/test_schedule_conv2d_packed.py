@@ -100,3 +100,14 @@ def test_random_register_blocks_compute_the_blocked_conv(fb, ohb, owb, stride, h
     inputs, conv, out = blocked_group(1, 32, h, h + 2, 48, 3, stride, 1, 1)
     run_and_compare(lambda outs, anchor: schedule_conv2d_packed(outs, anchor, blocking=(fb, ohb, owb)),
                     [out], inputs, anchor=conv)
+
+
+@pytest.mark.parametrize("C, F, rows", [(64, 64, True), (256, 256, False)])
+def test_threads_split_rows_while_the_weights_are_small(C, F, rows):
+    """ResNet-18's layer-1 conv (weights 0.15 MB, input 0.8 MB) splits rows across the threads, its pad
+    too; a layer-3 conv (weights 2.4 MB, input 0.2 MB, here at 28x28) splits output channels."""
+    from workbench.lower import lower
+    inputs, conv, out = blocked_group(1, C, 28, 28, F, 3, 1, 1, 1)
+    text = str(lower(schedule_conv2d_packed([out], conv), inputs + [out], "k"))
+    order = ("i0.i2.outer.i1.outer", "i0.i2.i1.fused") if rows else ("i0.i1.outer.i2.outer", "i0.i1.i2.fused")
+    assert all(f"for {o}" in text for o in order), text[:1500]

@@ -76,7 +76,7 @@ MIN_ROWS = 8    # ... when the loops outside the next one still give this many p
 
 
 def schedule_loop_nest(s: Schedule, tensor: Tensor, lanes: int = VECTOR, min_parallel: int = MIN_PARALLEL,
-                       parallel: bool = True) -> None:
+                       parallel: bool = True, rows_first: bool = False) -> None:
     """A root stage as one loop nest: the last axis split into vectors, all outer loops fused and
     run in parallel when the tensor is big enough. When the vectors are short (the 16 lanes of a
     channel-blocked pad), the loop just outside them stays serial inside each parallel iteration:
@@ -85,11 +85,17 @@ def schedule_loop_nest(s: Schedule, tensor: Tensor, lanes: int = VECTOR, min_par
 
     Reduction stages keep their reduction loops innermost but one: the vector
     loop over the last data axis goes inside them (``out[.., j:j+16] += ...``).
+
+    ``rows_first`` (an NCHW16c stage ``[N, C/16, H, W, 16]``): the rows go before the channel blocks,
+    so the threads share out rows, as a packed conv that ``split_rows`` does.
     """
     st = s[tensor]
     axes = list(st.op.axis)
     if not axes:
         return
+    if rows_first and len(axes) == 5 and not st.op.reduce_axis:
+        axes[1], axes[2] = axes[2], axes[1]
+        st.reorder(*axes)
     last = axes[-1]
     ext = last.extent
     red = list(st.op.reduce_axis)

@@ -62,7 +62,7 @@ def _schedule_blocked_pool(outs: list, red: Tensor) -> Schedule:
     _, _, OH, OW, _ = red.shape
     owb = best_divisor(OW, 1, ACCUMULATORS) or 1
     ohb = best_divisor(OH, 1, max(1, ACCUMULATORS // owb)) or 1
-    block = tile_blocked(s, out, acc, 1, ohb, owb, parallel=True)
+    block = tile_blocked(s, out, acc, 1, ohb, owb, parallel=True, rows_first=True)  # no weights: split rows
     for t in prologue:
         st = s[t]
         st.compute_at(s[out], block)
