@@ -66,3 +66,28 @@ def test_bad_arguments_are_named(tmp_path):
     path.write_text("")
     with pytest.raises(ValueError, match="rounds and repeat"):
         check_in_model(mod, str(path), {"input": x}, rounds=0)
+
+
+def test_a_group_tuned_by_both_tools_is_checked_with_each(tmp_path):
+    """Dropping Ansor's faster-measured task of a dense layer lets AutoTVM's record of it in; that one
+    is then checked in the model too (and dropped here, with a margin nothing passes)."""
+    from workbench import autotvm
+    from workbench.tune.measure import ErrorKind, MeasureResult
+    rng = np.random.default_rng(1)
+    x = ops.var("x", (8, 64))
+    mod = Module(Function((x,), ops.nn.relu(ops.nn.dense(x, ops.const(rng.normal(size=(32, 64)).astype("float32"))))))
+    path = str(tmp_path / "both.jsonl")
+    ((task, _),) = autotvm.extract_tasks(mod)
+    rec.append(path, [rec.make_row(task.name, task.args, task.space.get(3).to_json(),
+                                   MeasureResult((1.0,), ErrorKind.NONE, timestamp=1.0))])  # slower than Ansor's
+    tasks = ansor.extract_tasks(mod)
+    ansor.TaskScheduler(tasks, seed=0, batch_size=4).tune(4, records=path, verbose=False)
+    xv = rng.normal(size=(8, 64)).astype("float32")
+    ansor_key = tasks[0][0].key
+    assert {r["task"]["key"] for r in rec.load(path)} > {ansor_key}  # both tools' rows
+    assert wb.compile(mod, records=path).steps[0].task == ansor_key   # Ansor's is chosen first
+    check = check_in_model(mod, path, {"x": xv}, rounds=1, repeat=2, margin=-1.0)
+    assert len(check.tasks) == 2 and len(check.dropped) == 2, check
+    exe = wb.compile(mod, records=check.records)
+    assert exe.tuned_kernels == 0
+    np.testing.assert_allclose(exe.run(x=xv), run(mod, x=xv), rtol=1e-4, atol=1e-5)

@@ -5,8 +5,10 @@ use them. Inside a model a kernel reads what the kernel before it left behind, o
 the other core's cache, and its weights come from memory: a schedule that won alone can
 lose there. ``check_in_model`` compiles the model twice, with the default schedules and with
 the records, profiles both kernel by kernel in turns on real inputs, and writes a copy of
-the records without the tasks whose tuned kernels were slower in the model. The records
-file itself is never changed.
+the records without the tasks whose tuned kernels were slower in the model. Where AutoTVM
+and Ansor both tuned a group, dropping the faster-measured tool's task lets the other's in:
+the model is compiled again with the kept records and any such task is checked in turn. The
+records file itself is never changed.
 
 >>> check = check_in_model(mod, "resnet.jsonl", inputs={"input": x}, ctx=ctx)   # doctest: +SKIP
 >>> print(check)    # per task: default and tuned ms in the model, kept or not     # doctest: +SKIP
@@ -71,30 +73,46 @@ def check_in_model(mod, records, inputs: dict, ctx=None, rounds: int = 5, repeat
     if rounds < 1 or repeat < 1:
         raise ValueError(f"check_in_model: rounds and repeat must be >= 1, got {rounds} and {repeat}")
     default = wb_compile(mod, ctx=ctx)
-    tuned = wb_compile(mod, ctx=ctx, records=records)
-    names = [st.name for st in tuned.steps]
-    if names != [st.name for st in default.steps]:
-        raise RuntimeError("check_in_model: the default and tuned compiles have different kernels; "
-                           "was the records file made for another model or pass configuration?")
-    times: dict = {"default": {}, "tuned": {}}
-    for r in range(rounds):  # in turns, the order swapped each round
-        order = (("default", default), ("tuned", tuned)) if r % 2 == 0 else (("tuned", tuned), ("default", default))
-        for label, exe in order:
-            for row in exe.profile(repeat=repeat, **inputs).rows:
-                times[label].setdefault(row.name, []).append(row.seconds)
-    med = {label: {n: statistics.median(v) for n, v in t.items()} for label, t in times.items()}
-    per_task: dict = {}
-    for st in tuned.steps:  # a task's kernel may run several times: sum its steps
-        if st.task is None:
-            continue
-        n, d, t = per_task.get(st.task, (0, 0.0, 0.0))
-        per_task[st.task] = (n + 1, d + med["default"][st.name], t + med["tuned"][st.name])
-    verdicts = [TaskCheck(task, n, d, t, t <= d * (1 + margin)) for task, (n, d, t) in per_task.items()]
-    dropped = {v.task for v in verdicts if not v.kept}
+    rows = list(rec.load(records))
+    verdicts: dict = {}
+    while True:  # a group tuned by AutoTVM and Ansor: dropping one's rows can let the other's in; check those too
+        kept = [row for row in rows if row["task"]["key"] not in _dropped(verdicts)]
+        tuned = wb_compile(mod, ctx=ctx, records=kept)
+        if [st.name for st in tuned.steps] != [st.name for st in default.steps]:
+            raise RuntimeError("check_in_model: the default and tuned compiles have different kernels; "
+                               "was the records file made for another model or pass configuration?")
+        fresh = {st.task for st in tuned.steps if st.task is not None} - set(verdicts)
+        if not fresh:
+            break
+        med = _profile_in_turns(default, tuned, inputs, rounds, repeat)
+        per_task: dict = {}
+        for st in tuned.steps:  # a task's kernel may run several times: sum its steps
+            if st.task in fresh:
+                n, d, t = per_task.get(st.task, (0, 0.0, 0.0))
+                per_task[st.task] = (n + 1, d + med["default"][st.name], t + med["tuned"][st.name])
+        for task, (n, d, t) in per_task.items():
+            verdicts[task] = TaskCheck(task, n, d, t, t <= d * (1 + margin))
+        if all(verdicts[task].kept for task in fresh):
+            break  # nothing more dropped: the kept records compile to what was just checked
     if out is None:
         root, ext = os.path.splitext(os.fspath(records))
         out = f"{root}.in_model{ext or '.jsonl'}"
     if os.path.exists(out):
         os.remove(out)
-    rec.append(out, [row for row in rec.load(records) if row["task"]["key"] not in dropped])
-    return InModelCheck(out, verdicts, margin)
+    rec.append(out, kept)
+    return InModelCheck(out, list(verdicts.values()), margin)
+
+
+def _dropped(verdicts: dict) -> set:
+    return {task for task, v in verdicts.items() if not v.kept}
+
+
+def _profile_in_turns(default, tuned, inputs: dict, rounds: int, repeat: int) -> dict:
+    """``{"default": {kernel: median s}, "tuned": {...}}`` from ``rounds`` profiles of each, in turns."""
+    times: dict = {"default": {}, "tuned": {}}
+    for r in range(rounds):  # the order swapped each round
+        order = (("default", default), ("tuned", tuned)) if r % 2 == 0 else (("tuned", tuned), ("default", default))
+        for label, exe in order:
+            for row in exe.profile(repeat=repeat, **inputs).rows:
+                times[label].setdefault(row.name, []).append(row.seconds)
+    return {label: {n: statistics.median(v) for n, v in t.items()} for label, t in times.items()}
