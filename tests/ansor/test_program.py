@@ -188,3 +188,16 @@ def test_an_nchw16c_conv_that_splits_rows_by_default_splits_rows_in_every_progra
                 assert rows[0] < chans[0], line
                 seen += 1
     assert seen
+
+
+def test_a_blocked_max_pool_splits_rows_like_its_default_schedule():
+    from workbench import te, topi
+    x = te.placeholder((1, 2, 16, 16, 16), name="x")
+    task = SearchTask("pool", [x], [topi.max_pool2d(x, kernel=3, stride=2, padding=1)])
+    assert task.dag["max_pool2d"].rows_first
+    g = SearchTask("gap", [x], [topi.global_avg_pool2d(x)])
+    assert not any(i.rows_first for i in g.dag.infos.values())
+    rng = random.Random(2)
+    for _ in range(6):
+        prog = sample_program(rng.choice(task.sketches), rng)
+        check(task, Reference.from_tensors(task.inputs, task.outputs, seed=1), prog)

@@ -61,13 +61,17 @@ class StageInfo:
 
 
 def _blocked_conv_splits_rows(op) -> bool:
-    """A packed conv over NCHW16c data ``[N, F/16, OH, OW, 16]`` whose default schedule has the threads
-    split rows (``conv2d_packed.split_rows``): Ansor's programs of it split rows too, so the kernels of a
-    model keep finding their rows in the cache of the core that wrote them."""
+    """A stage over NCHW16c data ``[N, C/16, H, W, 16]`` whose default schedule has the threads split rows:
+    a packed conv whose weights are small next to its input (``conv2d_packed.split_rows``), or a windowed
+    pool (no weights). Ansor's programs of it split rows too, so the kernels of a model keep finding
+    their rows in the cache of the core that wrote them."""
     from ..graph.op.schedules.conv2d_packed import split_rows
     ins = getattr(op, "input_tensors", ())
-    return (isinstance(getattr(op, "body", None), Reduce) and len(op.axis) == 5 and len(op.reduce_axis) == 3
-            and len(ins) == 2 and all(t.ndim == 5 for t in ins) and split_rows(ins[1], ins[0]))
+    if not isinstance(getattr(op, "body", None), Reduce) or len(op.axis) != 5 or not all(t.ndim == 5 for t in ins):
+        return False
+    if len(ins) == 1:  # a windowed pool (a global pool's result has a single row: nothing to split)
+        return len(op.reduce_axis) == 2 and int(op.axis[2].extent) > 1
+    return len(ins) == 2 and len(op.reduce_axis) == 3 and split_rows(ins[1], ins[0])
 
 
 def _loads(op) -> list:
