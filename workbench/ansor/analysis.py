@@ -60,7 +60,7 @@ class StageInfo:
         return math.prod(self.reduction)
 
 
-def _blocked_conv_splits_rows(op) -> bool:
+def _splits_rows(op) -> bool:
     """A stage over NCHW16c data ``[N, C/16, H, W, 16]`` whose default schedule has the threads split rows:
     a packed conv whose weights are small next to its input (``conv2d_packed.split_rows``), or a windowed
     pool (no weights). Ansor's programs of it split rows too, so the kernels of a model keep finding
@@ -209,8 +209,8 @@ class ComputeDAG:
         reduction = tuple(int(iv.extent) for iv in op.reduce_axis)
         flop = _float_ops(op) * math.prod(spatial) * math.prod(reduction)
         fusible, unblock = self._fusible(op, is_output)
-        rows = _blocked_conv_splits_rows(op) or (not has_reduce and len(spatial) == 5
-                                                 and any(_blocked_conv_splits_rows(r) for r in self.readers[op]))
+        rows = _splits_rows(op) or (not has_reduce and len(spatial) == 5
+                                                 and any(_splits_rows(r) for r in self.readers[op]))
         return StageInfo(self.names[op], is_output, has_reduce, inlinable, reuse,
                          tuple(self.names[r] for r in self.readers[op]), fusible, unblock,
                          spatial, reduction, float(flop), rows)
