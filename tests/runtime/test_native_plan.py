@@ -60,6 +60,12 @@ def test_external_partitions_keep_the_python_loop():
     np.testing.assert_allclose(exe.run(x=xv), np.tanh(np.maximum(np.exp(xv), 0)), rtol=1e-6)
 
 
+def test_a_run_with_the_wrong_number_of_addresses_is_refused():
+    exe = wb.compile(net())
+    with pytest.raises(ValueError, match="the plan takes 4 addresses, got 1"):
+        exe.native_plan.run([0])
+
+
 def test_plan_ir_rejects_bad_arguments():
     with pytest.raises(ValueError, match="argument index 3 outside 0..1"):
         plan_ir([(1234, (("arg", 3),))], 2)

@@ -30,7 +30,11 @@ NAME = "wb_plan"
 
 def plan_ir(calls, n_args: int) -> str:
     """LLVM IR text of the plan function for ``calls``: ``(function address, args)`` in order, each argument
-    ``("fixed", address)`` or ``("arg", index into the per-run array)``."""
+    ``("fixed", address)`` or ``("arg", index into the per-run array)``.
+
+    >>> print(plan_ir([(4096, (("fixed", 64), ("arg", 0)))], 1).splitlines()[-3])
+      call void %f0(ptr inttoptr (i64 64 to ptr), ptr %a0)
+    """
     tm = host_target_machine()
     lines = [f'target triple = "{tm.triple}"', f'target datalayout = "{tm.target_data}"', "",
              f"define void @{NAME}(ptr noalias nocapture readonly %args) nounwind {{", "entry:"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from ....schedule import Schedule, create_schedule
 from ....te.tensor import ComputeOp, ProducerLoad, Tensor
+from ....tir import dtype as dt
 from ....tir.analysis import linear
 from ....tir.functor import free_vars, post_order_visit
 from .generic import (MIN_PARALLEL_MACS, VECTOR, best_divisor, inline_injective, numel, place_anchor,
@@ -77,7 +78,8 @@ def _outer_block(s, out, acc, bm: int, bn: int):
     if bn > 1:
         so.vectorize(ji)
     work = numel(out.shape) * s[acc].op.reduce_axis[0].extent
-    streamed = max((numel(t.shape) * 4 for t in s[acc].op.input_tensors), default=0) >= STREAMED_BYTES
+    streamed = max((numel(t.shape) * dt.itemsize(t.dtype) for t in s[acc].op.input_tensors), default=0) \
+        >= STREAMED_BYTES
     if (s[out].extent_of(block) or 1) > 1 and (work >= MIN_PARALLEL_MACS or streamed):
         so.parallel(block)
     return block
