@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from .errors import CodegenError
-from .graph.expr import Call, Constant, Function, Module, Tuple, TupleGetItem, Var
+from .graph.expr import Attrs, Call, Constant, Function, Module, Tuple, TupleGetItem, Var, call
 from .graph.functor import post_order
 from .graph.passes import PassContext, optimize
 from .graph.printer import function_str
@@ -25,6 +25,7 @@ from .lower import lower
 from .runtime import build_kernel
 from .runtime.executable import Executable, SlotSpec, Step
 
+VIEW = "nn.padded_view"  # realized as a view of a bordered storage (pass store_padded)
 HEAVY = ("nn.conv2d", "nn.conv2d_packed", "nn.conv2d_transpose", "nn.dense", "nn.matmul")
 
 
@@ -60,12 +61,14 @@ class _Compiler:
         self.consts: dict = {}
         self.where: dict = {}  # node id -> slot index or list of slot indices (tuples)
 
-    def slot(self, shape, dtype, kind, name="") -> int:
-        self.slots.append(SlotSpec(tuple(shape), dtype, kind, name))
+    def slot(self, shape, dtype, kind, name="", border=(), view_of=None) -> int:
+        self.slots.append(SlotSpec(tuple(shape), dtype, kind, name, tuple(border), view_of))
         return len(self.slots) - 1
 
-    def kernel(self, fn: Function, index: int):
-        key = function_str(fn, "@g")
+    def kernel(self, fn: Function, index: int, strides: dict | None = None):
+        """The kernel of group ``fn``; ``strides``: parameter/result position -> strides of a bordered value."""
+        strides = strides or {}
+        key = (function_str(fn, "@g"), tuple(sorted(strides.items())))
         hit = self.cache.get(key)
         if hit is None:
             g = group_to_te(fn)
@@ -78,7 +81,8 @@ class _Compiler:
             s = s if s is not None else default_schedule(g)
             name = f"{fn.name}_{len(self.cache)}"
             try:
-                kernel = build_kernel(lower(s, g.inputs + g.outputs, name=name), num_threads=self.num_threads)
+                kernel = build_kernel(lower(s, g.inputs + g.outputs, name=name, strides=strides),
+                                      num_threads=self.num_threads)
             except Exception as e:  # name the group: the user sees which part of the model failed
                 raise CodegenError(f"compiling fused group {fn.name} ({', '.join(g.ops)}): {e}") from e
             hit = self.cache[key] = (kernel, tuple(g.ops), _flops(g), task)
@@ -118,7 +122,55 @@ class _Compiler:
         self.steps.append(Step(name, kernel, tuple(ins), tuple(outs), tuple(part.ops), None, compiler))
         self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
 
+    def padded_view(self, n: Call) -> None:
+        """``nn.padded_view`` of a value stored with that border: a view of its storage, no step."""
+        src = self.value(n.args[0])
+        spec = self.slots[src] if isinstance(src, int) else None
+        if spec is None or spec.border != tuple(n.attrs["padding"]) or id(n) in self.results:
+            # not stored bordered (e.g. a hand-built graph): an ordinary zero-pad kernel
+            p = Var("p0", n.args[0].type)
+            group = Function((p,), call(n.op, p, **dict(n.attrs)), Attrs({"Primitive": 1}), "padded_view")
+            strides = {0: spec.strides} if spec is not None and spec.border else {}
+            kernel, ops, flops, task = self.kernel(group, len(self.steps), strides)
+            out = self.slot(n.type.shape, n.type.dtype, "temp")
+            self.steps.append(Step(kernel.name, kernel, (src,), (out,), ops, flops, task=task))
+            self.where[id(n)] = out
+            return
+        self.where[id(n)] = self.slot(n.type.shape, n.type.dtype, "temp", view_of=src)
+
+    def group(self, n: Call) -> None:
+        """A call of a fused group: one kernel step (its bordered inputs and results seen through strides)."""
+        types = n.type.fields if hasattr(n.type, "fields") else (n.type,)
+        if all(t.size == 0 for t in types):  # empty outputs: nothing to compute
+            outs = [self.slot(t.shape, t.dtype, "temp") for t in types]
+            self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
+            return
+        ins = []
+        for a in n.args:
+            v = self.value(a)
+            ins.extend(v if isinstance(v, list) else [v])
+        border = self.bordered.get(id(n), ())
+        outs = [self.slot(t.shape, t.dtype, "temp", border=border) for t in types]
+        strides = {k: self.slots[s].strides for k, s in enumerate(ins + outs) if self.slots[s].border}
+        kernel, ops, flops, task = self.kernel(n.op, len(self.steps), strides)
+        self.steps.append(Step(kernel.name, kernel, tuple(ins), tuple(outs), ops, flops, task=task))
+        self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
+
+    def plan_borders(self, body) -> None:
+        """Which group results are stored inside a zero border: those an ``nn.padded_view`` reads, when
+        they are single tensor results of Workbench groups, not results of the model."""
+        results = self.results = {id(f) for f in getattr(body, "fields", ())} | {id(body)}
+        self.bordered: dict = {}
+        for n in post_order(body):
+            if isinstance(n, Call) and getattr(n.op, "name", "") == VIEW and id(n) not in results:
+                a = n.args[0]
+                if (isinstance(a, Call) and isinstance(a.op, Function) and "Compiler" not in a.op.attrs
+                        and not hasattr(a.type, "fields") and id(a) not in results
+                        and self.bordered.get(id(a), tuple(n.attrs["padding"])) == tuple(n.attrs["padding"])):
+                    self.bordered[id(a)] = tuple(n.attrs["padding"])
+
     def run(self, fn: Function) -> Executable:
+        self.plan_borders(fn.body)
         for p in fn.params:
             self.where[id(p)] = self.slot(p.type.shape, p.type.dtype, "input", p.name)
         for n in post_order(fn.body):
@@ -134,22 +186,12 @@ class _Compiler:
                 self.where[id(n)] = self.value(n.tuple_value)[n.index]
             elif isinstance(n, Call) and isinstance(n.op, Function) and "Compiler" in n.op.attrs:
                 self.external(n)
+            elif isinstance(n, Call) and getattr(n.op, "name", "") == VIEW:
+                self.padded_view(n)
             elif isinstance(n, Call):
                 if not isinstance(n.op, Function):
                     raise CodegenError(f"compile: operator {n.op.name} is not in a fused group; run fuse_ops first")
-                types = n.type.fields if hasattr(n.type, "fields") else (n.type,)
-                if all(t.size == 0 for t in types):  # empty outputs: nothing to compute
-                    outs = [self.slot(t.shape, t.dtype, "temp") for t in types]
-                    self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
-                    continue
-                kernel, ops, flops, task = self.kernel(n.op, len(self.steps))
-                ins = []
-                for a in n.args:
-                    v = self.value(a)
-                    ins.extend(v if isinstance(v, list) else [v])
-                outs = [self.slot(t.shape, t.dtype, "temp") for t in types]
-                self.steps.append(Step(kernel.name, kernel, tuple(ins), tuple(outs), ops, flops, task=task))
-                self.where[id(n)] = outs if hasattr(n.type, "fields") else outs[0]
+                self.group(n)
             elif isinstance(n, Var):
                 raise CodegenError(f"compile: free variable {n.name}")
         result = self.value(fn.body)

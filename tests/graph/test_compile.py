@@ -47,6 +47,27 @@ def test_memory_plan_reuses_dead_buffers():
         assert storage_of[k] != storage_of[k + 1]  # a step never writes where it reads
 
 
+def test_memory_plan_keeps_bordered_values_in_their_own_zeroed_storages():
+    """A bordered value only shares storage with values of the same bordered shape; its view keeps it alive."""
+    slots = [SlotSpec((1, 1, 4, 4, 16), "float32", "input"),
+             SlotSpec((1, 1, 4, 4, 16), "float32", "temp", border=(1, 1, 1, 1)),   # 1: bordered
+             SlotSpec((1, 1, 6, 6, 16), "float32", "temp", view_of=1),             # 2: its view
+             SlotSpec((1, 1, 4, 4, 16), "float32", "temp"),                        # 3: plain
+             SlotSpec((1, 1, 4, 4, 16), "float32", "temp", border=(1, 1, 1, 1)),   # 4: bordered again
+             SlotSpec((1, 1, 4, 4, 16), "float32", "temp")]                        # 5: plain
+    steps = [Step("a", None, (0,), (1,)), Step("b", None, (0,), (3,)), Step("c", None, (2, 3), (4,)),
+             Step("d", None, (4,), (5,))]
+    storage_of, sizes = plan_memory(slots, steps)
+    assert storage_of[2] == storage_of[1]
+    assert storage_of[3] != storage_of[1]  # 1 is alive (through its view) when 3 is written
+    assert storage_of[4] not in (storage_of[1], storage_of[3])  # 1 and 3 are read by the step writing 4
+    assert storage_of[5] not in (storage_of[1], storage_of[4])  # never a plain value in a bordered storage
+    assert sizes[storage_of[1]] == 6 * 6 * 16 * 4
+    spec = slots[1]
+    assert spec.stored_shape == (1, 1, 6, 6, 16) and spec.strides == (576, 576, 96, 16, 1)
+    assert spec.offset_bytes == (96 + 16) * 4
+
+
 def test_profile_lists_every_kernel():
     exe = wb.compile(chain(2))
     prof = exe.profile(repeat=3, x=np.zeros((64, 33), "float32"))

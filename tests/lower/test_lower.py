@@ -84,3 +84,41 @@ def test_data_dependent_index_reads_the_whole_producer():
     a, ix, c = np.arange(10, dtype="float32"), np.array([9, 0, 3, 3]), np.zeros(4, "float32")
     wb.build(s, [A, ind, C])(a, ix, c)
     np.testing.assert_array_equal(c, a[ix] * 2)
+
+
+def test_strided_arguments_are_views_into_bigger_arrays():
+    """``strides``: an argument that is the interior of a zero-bordered array; vectorized and parallel
+    loops read and write only the interior, and the result is what numpy gives on the same views."""
+    import numpy as np
+    import pytest
+
+    from workbench.errors import LoweringError, RuntimeCallError
+    from workbench.runtime import build_kernel
+    A = te.placeholder((2, 5, 7, 16), name="A")
+    B = te.compute(A.shape, lambda a, b, c, d: A[a, b, c, d] * 2.0 + 1.0, name="B")
+    s = te.create_schedule(B.op)
+    s[B].vectorize(B.op.axis[3])
+    s[B].parallel(B.op.axis[0])
+    f = lower(s, [A, B], "k", strides={0: (7 * 9 * 16, 9 * 16, 16, 1), 1: (8 * 10 * 16, 10 * 16, 16, 1)})
+    assert "strides [1008, 144, 16, 1]" in str(f).splitlines()[0]
+    a = np.random.default_rng(0).normal(size=(2, 7, 9, 16)).astype("float32")
+    b = np.zeros((2, 8, 10, 16), "float32")
+    k = build_kernel(f)
+    k(a[:, 1:6, 1:8], b[:, 2:7, 1:8])
+    np.testing.assert_allclose(b[:, 2:7, 1:8], a[:, 1:6, 1:8] * 2 + 1)
+    assert b.sum() == b[:, 2:7, 1:8].sum()  # the border was not touched
+    with pytest.raises(RuntimeCallError, match="view with element strides"):
+        k(np.zeros((2, 5, 7, 16), "float32"), b[:, 2:7, 1:8])
+    with pytest.raises(LoweringError, match="one stride per dimension"):
+        lower(s, [A, B], strides={0: (16, 1)})
+    with pytest.raises(LoweringError, match="one stride per dimension"):
+        lower(s, [A, B], strides={5: (1, 1, 1, 1)})
+
+
+def test_buffer_span_counts_the_addressed_elements():
+    from workbench.tir import Buffer
+    assert Buffer("x", (2, 3), "float32").span == 6
+    assert Buffer("x", (2, 3), "float32", strides=(5, 1)).span == 8
+    assert Buffer("x", (2, 3), "float32", strides=(5, 1)).row_strides == (5, 1)
+    assert Buffer("x", (2, 3, 4), "float32").row_strides == (12, 4, 1)
+    assert Buffer("x", (0, 3), "float32", strides=(5, 1)).span == 0

@@ -261,7 +261,7 @@ class ExprEmitter(IntrinsicMixin):
             if skey(ld) in done:
                 continue
             lo, hi = self.analyzer.bound(flat_index(ld.buffer, ld.indices))
-            if not (lo >= 0 and hi < ld.buffer.size):
+            if not (lo >= 0 and hi < ld.buffer.span):
                 return True
         return False
 
@@ -319,17 +319,16 @@ class ExprEmitter(IntrinsicMixin):
 
 
 def flat_index(buffer, indices):
-    """The row-major element offset of ``indices`` in ``buffer`` as one int64 tir expression."""
+    """The element offset of ``indices`` in ``buffer`` (row-major, or by its strides) as one int64 tir expression."""
     shape = buffer.shape
     if len(indices) != len(shape):
         raise CodegenError(f"llvm codegen: buffer {buffer.name!r} has {len(shape)} dimensions "
                            f"but is indexed with {len(indices)} indices")
-    flat, stride = None, 1
-    for extent, idx in zip(reversed(shape), reversed(indices)):
+    flat = None
+    for stride, idx in zip(reversed(buffer.row_strides), reversed(indices)):
         term = cast(dt.INDEX, idx)
         if stride != 1:
-            term = Mul(term, IntImm(stride, dt.INDEX), dt.INDEX)
+            term = Mul(term, IntImm(int(stride), dt.INDEX), dt.INDEX)
         flat = term if flat is None else Add(term, flat, dt.INDEX)
-        stride *= int(extent)
     return simplify(flat if flat is not None else IntImm(0, dt.INDEX))
 

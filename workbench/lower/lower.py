@@ -75,8 +75,9 @@ def _and(conds):
 class Lowerer:
     """Holds the per-stage facts (bodies, regions, extents, buffers) while one schedule is lowered."""
 
-    def __init__(self, sch: Schedule, args: list, name: str):
+    def __init__(self, sch: Schedule, args: list, name: str, strides: dict | None = None):
         self.sch, self.args, self.name = sch, args, name
+        self.strides = strides or {}  # argument position -> element strides (a view); else dense
         self.bodies: dict = {}
         self.region_min: dict = {}   # stage -> tuple of min expressions (attached stages only)
         self.region_ext: dict = {}   # stage -> tuple of extents
@@ -198,8 +199,8 @@ class Lowerer:
 
     # ------------------------------------------------------------ 4. buffers and nests
     def make_buffers(self):
-        for a, st in zip(self.args, self.arg_stages):
-            self.buffer[st] = Buffer(st.name, tuple(a.shape), a.dtype)
+        for k, (a, st) in enumerate(zip(self.args, self.arg_stages)):
+            self.buffer[st] = Buffer(st.name, tuple(a.shape), a.dtype, strides=tuple(self.strides.get(k, ())))
         for st in self.stored():
             if st not in self.buffer:
                 self.buffer[st] = Buffer(st.name, tuple(self.region_ext[st]), st.op.dtype, "local")
@@ -304,8 +305,11 @@ class Lowerer:
         return PrimFunc(self.name, params, stmt)
 
 
-def lower(s: Schedule, args, name: str = "main") -> PrimFunc:
+def lower(s: Schedule, args, name: str = "main", strides: dict | None = None) -> PrimFunc:
     """The loop nest of a schedule, as a ``tir.PrimFunc`` whose parameters are ``args`` in order.
+
+    ``strides`` maps an argument's position to its element strides, for an argument that is a view
+    into a bigger array (e.g. the interior of a zero-bordered one); the others are dense row-major.
 
     >>> from workbench import te
     >>> A = te.placeholder((8,), name="A"); B = te.compute((8,), lambda i: A[i] * 2.0, name="B")
@@ -318,4 +322,10 @@ def lower(s: Schedule, args, name: str = "main") -> PrimFunc:
     """
     if not isinstance(s, Schedule):
         raise LoweringError(f"lower: expected a Schedule (te.create_schedule), got {type(s).__name__}")
-    return Lowerer(s, list(args), name).run()
+    args = list(args)
+    strides = dict(strides or {})
+    for k, st in strides.items():
+        if not 0 <= k < len(args) or len(st) != len(args[k].shape):
+            raise LoweringError(f"lower: strides {list(st)} for argument {k}: give one stride per dimension of "
+                                f"an argument in 0..{len(args) - 1}")
+    return Lowerer(s, args, name, strides).run()

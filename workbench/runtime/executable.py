@@ -25,11 +25,48 @@ from .inputs import check_named_inputs
 
 @dataclass(frozen=True)
 class SlotSpec:
-    """One value of the model: its shape and dtype, and where it lives."""
+    """One value of the model: its shape and dtype, and where it lives.
+
+    A temp slot with a ``border`` (top, left, bottom, right) is stored in the interior of a zeroed
+    array that much larger in H and W (axes 2 and 3): kernels see it through ``strides``. A slot
+    that is ``view_of`` such a slot is that whole bordered array (``nn.padded_view``), no copy.
+    """
     shape: tuple
     dtype: str
     kind: str              # "input", "const", "temp", "output"
     name: str = ""
+    border: tuple = ()     # (top, left, bottom, right) of zeros around H and W, or ()
+    view_of: int | None = None
+
+    @property
+    def stored_shape(self) -> tuple:
+        """The shape of the array the value lives in (its own shape unless it has a border)."""
+        if not self.border:
+            return self.shape
+        top, left, bottom, right = self.border
+        s = list(self.shape)
+        s[2] += top + bottom
+        s[3] += left + right
+        return tuple(s)
+
+    @property
+    def strides(self) -> tuple:
+        """Element strides of the value in its storage: () when dense."""
+        if not self.border:
+            return ()
+        out, step = [], 1
+        for extent in reversed(self.stored_shape):
+            out.append(step)
+            step *= extent
+        return tuple(reversed(out))
+
+    @property
+    def offset_bytes(self) -> int:
+        """Where the value starts in its storage: past the top rows and left columns of the border."""
+        if not self.border:
+            return 0
+        st = self.strides
+        return (self.border[0] * st[2] + self.border[1] * st[3]) * np.dtype(self.dtype).itemsize
 
 
 @dataclass(frozen=True)
@@ -45,43 +82,56 @@ class Step:
     task: str | None = None      # the records task whose tuned schedule the kernel uses (None: the default)
 
 
+def _pool(spec: SlotSpec) -> tuple:
+    """Which storages a slot may share: the same dtype; a bordered slot only the storages of its exact
+    bordered shape, whose borders are then never written (they stay zero from allocation)."""
+    return (spec.dtype, spec.stored_shape, spec.border) if spec.border else (spec.dtype,)
+
+
 def plan_memory(slots: list, steps: list) -> tuple:
-    """Assign each temp slot a storage, reusing storages of the same dtype whose values are dead.
+    """Assign each temp slot a storage, reusing storages of the same pool (``_pool``) whose values are dead.
 
     A step's outputs are placed before its inputs are freed, so a kernel never writes into
-    memory it is reading. Returns (slot -> storage index, storage sizes in bytes).
+    memory it is reading. A ``view_of`` slot shares its value's storage and keeps it alive.
+    Returns (slot -> storage index, storage sizes in bytes).
     """
+    def root(s):
+        return slots[s].view_of if slots[s].view_of is not None else s
+
     last_use: dict = {}
     for k, st in enumerate(steps):
         for s in st.outputs:
-            last_use.setdefault(s, k)  # an output nobody reads dies at once
+            last_use.setdefault(root(s), k)  # an output nobody reads dies at once
         for s in st.inputs:
-            last_use[s] = k
+            last_use[root(s)] = k
     storage_of: dict = {}
     sizes: list = []
-    dtypes: list = []
+    pools: list = []
     free: set = set()
     for k, st in enumerate(steps):
         for s in st.outputs:
             spec = slots[s]
-            if spec.kind != "temp":
+            if spec.kind != "temp" or spec.view_of is not None:
                 continue
-            need = int(np.prod(spec.shape, dtype=np.int64)) * np.dtype(spec.dtype).itemsize
-            fits = [i for i in free if dtypes[i] == spec.dtype]
+            need = int(np.prod(spec.stored_shape, dtype=np.int64)) * np.dtype(spec.dtype).itemsize
+            fits = [i for i in free if pools[i] == _pool(spec)]
             # the smallest storage that is big enough, else the biggest (which then grows)
             best = min(fits, key=lambda i: (sizes[i] < need, sizes[i] if sizes[i] >= need else -sizes[i]),
                        default=None)
             if best is None:
                 best = len(sizes)
                 sizes.append(need)
-                dtypes.append(spec.dtype)
+                pools.append(_pool(spec))
             else:
                 free.discard(best)
                 sizes[best] = max(sizes[best], need)
             storage_of[s] = best
-        for s in set(st.inputs) | set(st.outputs):
+        for s in {root(x) for x in st.inputs} | {root(x) for x in st.outputs}:
             if s in storage_of and last_use[s] == k:
                 free.add(storage_of[s])
+    for s, spec in enumerate(slots):
+        if spec.view_of is not None and spec.view_of in storage_of:
+            storage_of[s] = storage_of[spec.view_of]
     return storage_of, sizes
 
 
@@ -150,10 +200,11 @@ class Executable:
         self.compile_time = compile_time
         self._consts = {s: np.require(a, requirements="C") for s, a in consts.items()}  # keeps 0-d shapes
         self.storage_of, sizes = plan_memory(slots, steps)
-        self._storage = [np.empty(max(n, 1), np.uint8) for n in sizes]
+        # zeroed: the borders of bordered values are never written (np.zeros maps zero pages lazily)
+        self._storage = [np.zeros(max(n, 1), np.uint8) for n in sizes]
         self._fixed = {s: a.ctypes.data for s, a in self._consts.items()}
         for s, k in self.storage_of.items():
-            self._fixed[s] = self._storage[k].ctypes.data
+            self._fixed[s] = self._storage[k].ctypes.data + slots[s].offset_bytes
         self.native_plan = self._plan()
 
     def _plan(self):

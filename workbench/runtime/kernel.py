@@ -86,7 +86,13 @@ class Kernel:
                                        f"convert with x.astype({buf.dtype!r})")
             if a.shape != tuple(buf.shape):
                 raise RuntimeCallError(f"{where}: expected shape {tuple(buf.shape)}, got {a.shape}")
-            if not a.flags.c_contiguous:
+            if buf.strides:  # a view parameter: the array must have exactly these strides
+                want_strides = tuple(int(x) * a.itemsize for x in buf.strides)
+                if a.strides != want_strides:
+                    raise RuntimeCallError(f"{where}: this parameter is a view with element strides "
+                                           f"{list(buf.strides)}; got an array with byte strides {list(a.strides)} "
+                                           f"(pass the matching slice of a padded array)")
+            elif not a.flags.c_contiguous:
                 raise RuntimeCallError(f"{where}: the array is not C-contiguous (a view, a transpose or a slice?); "
                                        "pass np.ascontiguousarray(x) (and copy results back if it is an output)")
             if buf in self._written and not a.flags.writeable:

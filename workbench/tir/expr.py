@@ -267,21 +267,47 @@ class Load(PrimExpr):
 
 @node
 class Buffer:
-    """A named, typed, dense row-major array in memory."""
+    """A named, typed array in memory: row-major, or with ``strides`` (in elements, one per dimension),
+    e.g. the interior of a zero-bordered array that a kernel writes without touching the border."""
     name: str
     shape: tuple
     dtype: str
     scope: str = "global"  # "global" (argument or heap) or "local" (temporary)
+    strides: tuple = ()    # () means dense row-major
 
     def __getitem__(self, indices):
         return Load(self, tuple(convert(i) for i in _as_tuple(indices)), self.dtype)
 
     @property
     def size(self) -> int:
+        """Number of elements."""
         return math.prod(self.shape)
 
+    @property
+    def row_strides(self) -> tuple:
+        """The element stride of each dimension (``strides``, or the dense row-major ones)."""
+        if self.strides:
+            return tuple(self.strides)
+        out, step = [], 1
+        for extent in reversed(self.shape):
+            out.append(step)
+            step *= int(extent)
+        return tuple(reversed(out))
+
+    @property
+    def span(self) -> int:
+        """Elements from the first to one past the last that the buffer addresses (``size`` when dense).
+
+        >>> Buffer("x", (2, 3), "float32", strides=(5, 1)).span
+        8
+        """
+        if 0 in self.shape:
+            return 0
+        return 1 + sum((int(n) - 1) * s for n, s in zip(self.shape, self.row_strides))
+
     def __repr__(self):
-        return f"Buffer({self.name}, {list(self.shape)}, {self.dtype})"
+        st = f", strides={list(self.strides)}" if self.strides else ""
+        return f"Buffer({self.name}, {list(self.shape)}, {self.dtype}{st})"
 
 
 # ---------------------------------------------------------------- construction

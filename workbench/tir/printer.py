@@ -140,7 +140,8 @@ def stmt_str(s) -> str:
 @_with_names
 def func_str(f: PrimFunc) -> str:
     """A lowered function as text: a signature line, then the loop nest."""
-    params = ", ".join(f"{b.name}: {b.dtype}{list(b.shape)}" for b in f.params)
+    params = ", ".join(f"{b.name}: {b.dtype}{list(b.shape)}" + (f" strides {list(b.strides)}" if b.strides else "")
+                       for b in f.params)
     out = [f"def {f.name}({params}):"]
     _stmt(f.body, 1, out)
     return "\n".join(out)

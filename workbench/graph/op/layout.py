@@ -16,7 +16,7 @@ from ... import topi
 from ...topi.conv_packed import KERNEL_LANES
 from ..types import TensorType
 from .registry import Op, OpPattern
-from .rules import check_attr_names, fail, require_rank, tensors
+from .rules import check_attr_names, fail, int_tuple, require_rank, tensors
 
 BLOCKED = "NCHW16c"  # channel-blocked activations: [N, C/16, H, W, 16] (pass block_layout)
 LANES = KERNEL_LANES  # 16 float32 channels per block: one zmm register
@@ -96,7 +96,37 @@ def _layout_transform(data, src_layout, dst_layout):
     return topi.to_blocked(data) if dst_layout == BLOCKED else topi.from_blocked(data)
 
 
+def _padded_view_infer(types, attrs):
+    name = "nn.padded_view"
+    (data,) = tensors(name, types, 1)
+    if data.ndim not in (4, 5):
+        fail(name, f"data {data} must be NCHW (rank 4) or {BLOCKED} (rank 5): the border goes around H and W")
+    top, left, bottom, right = int_tuple(name, attrs, "padding", 4, minimum=0)
+    shape = list(data.shape)
+    shape[2] += top + bottom
+    shape[3] += left + right
+    return TensorType(tuple(shape), data.dtype)
+
+
+def _hw_pad_width(ndim, padding):
+    top, left, bottom, right = padding
+    return [(0, 0), (0, 0), (top, bottom), (left, right)] + [(0, 0)] * (ndim - 4)
+
+
+def _padded_view_ref(data, padding):
+    return np.pad(data, _hw_pad_width(data.ndim, padding))
+
+
+def _padded_view(data, padding):
+    pw = _hw_pad_width(len(data.shape), padding)
+    return topi.pad(data, [b for b, _ in pw], [a for _, a in pw], 0.0)
+
+
 OPS = check_attr_names([
     Op("nn.layout_transform", _layout_transform_infer, OpPattern.INJECTIVE, _layout_transform_ref,
        _layout_transform, doc="NCHW <-> NCHW16c (channels in blocks of 16, innermost)"),
+    Op("nn.padded_view", _padded_view_infer, OpPattern.OPAQUE, _padded_view_ref, _padded_view,
+       doc="data with a zero border around H and W (padding: top, left, bottom, right); compiled without "
+           "a copy: the producer writes into the interior of a zero-bordered buffer (pass store_padded)",
+       attr_defaults={"padding": (0, 0, 0, 0)}),
 ])

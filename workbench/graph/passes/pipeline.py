@@ -13,6 +13,8 @@ from .fuse_ops import fuse_ops
 from .pack_conv_kernels import CONFIG_KEY as PACK_KEY
 from .pack_conv_kernels import pack_conv_kernels
 from .simplify_inference import simplify_inference
+from .store_padded import CONFIG_KEY as PADDED_KEY
+from .store_padded import store_padded
 
 DEFAULT_PIPELINE = (simplify_inference, fold_constant, fold_scale_axis, fold_constant,
                     eliminate_common_subexpr, dead_code_elimination, fuse_ops)
@@ -21,7 +23,8 @@ DEFAULT_PIPELINE = (simplify_inference, fold_constant, fold_scale_axis, fold_con
 def pipeline_of(ctx: PassContext) -> tuple:
     """The default pipeline, with ``pack_conv_kernels`` before fusion when the context's config asks
     for it (``PassContext(config={"pack_conv_kernels": True})``), followed by ``block_layout`` when
-    the config also has ``"block_layout": True``.
+    the config also has ``"block_layout": True``; the blocked pipeline ends with ``store_padded``
+    (after fusion) unless the config has ``"store_padded": False``.
 
     >>> [p.name for p in pipeline_of(PassContext(config={"pack_conv_kernels": True}))][4:6]
     ['pack_conv_kernels', 'eliminate_common_subexpr']
@@ -33,9 +36,11 @@ def pipeline_of(ctx: PassContext) -> tuple:
             raise ValueError('PassContext config "block_layout" needs "pack_conv_kernels": True as well '
                              '(the blocked layout flows out of packed convs)')
         return DEFAULT_PIPELINE
-    extra = (pack_conv_kernels, block_layout) if ctx.config.get(BLOCK_KEY) else (pack_conv_kernels,)
+    blocked = bool(ctx.config.get(BLOCK_KEY))
+    extra = (pack_conv_kernels, block_layout) if blocked else (pack_conv_kernels,)
     at = DEFAULT_PIPELINE.index(eliminate_common_subexpr)
-    return DEFAULT_PIPELINE[:at] + extra + DEFAULT_PIPELINE[at:]
+    after = (store_padded,) if blocked and ctx.config.get(PADDED_KEY, True) else ()
+    return DEFAULT_PIPELINE[:at] + extra + DEFAULT_PIPELINE[at:] + after
 
 
 def optimize(mod: Module, ctx: PassContext | None = None, pipeline=None) -> Module:
