@@ -15,7 +15,17 @@ import time
 import numpy as np
 
 from .errors import CodegenError
-from .graph.expr import Attrs, Call, Constant, Function, Module, Tuple, TupleGetItem, Var, call
+from .graph.expr import (
+    Attrs,
+    Call,
+    Constant,
+    Function,
+    Module,
+    Tuple,
+    TupleGetItem,
+    Var,
+    call,
+)
 from .graph.functor import post_order
 from .graph.passes import PassContext, optimize
 from .graph.printer import function_str
