@@ -5,7 +5,7 @@ import pytest
 import workbench as wb
 from workbench.errors import RuntimeCallError
 from workbench.graph import Function, Module, TensorType, Tuple, Var, call, const, run
-from workbench.runtime.executable import SlotSpec, Step, plan_memory
+from workbench.runtime.executable import SlotSpec, Step, border_clears, border_segments, plan_memory
 
 
 def chain(n=6, shape=(64, 33)):
@@ -47,25 +47,46 @@ def test_memory_plan_reuses_dead_buffers():
         assert storage_of[k] != storage_of[k + 1]  # a step never writes where it reads
 
 
-def test_memory_plan_keeps_bordered_values_in_their_own_zeroed_storages():
-    """A bordered value only shares storage with values of the same bordered shape; its view keeps it alive."""
+def test_memory_plan_shares_storages_and_zeroes_borders_where_needed():
+    """Bordered values share storages with any value; a border is zeroed again before a bordered value is
+    written where a plain value (or one of another bordered shape) was; a view keeps its value alive."""
     slots = [SlotSpec((1, 1, 4, 4, 16), "float32", "input"),
              SlotSpec((1, 1, 4, 4, 16), "float32", "temp", border=(1, 1, 1, 1)),   # 1: bordered
              SlotSpec((1, 1, 6, 6, 16), "float32", "temp", view_of=1),             # 2: its view
              SlotSpec((1, 1, 4, 4, 16), "float32", "temp"),                        # 3: plain
              SlotSpec((1, 1, 4, 4, 16), "float32", "temp", border=(1, 1, 1, 1)),   # 4: bordered again
-             SlotSpec((1, 1, 4, 4, 16), "float32", "temp")]                        # 5: plain
+             SlotSpec((1, 1, 4, 4, 16), "float32", "temp"),                        # 5: plain
+             SlotSpec((1, 1, 4, 4, 16), "float32", "temp", border=(1, 1, 1, 1))]   # 6: bordered
     steps = [Step("a", None, (0,), (1,)), Step("b", None, (0,), (3,)), Step("c", None, (2, 3), (4,)),
-             Step("d", None, (4,), (5,))]
+             Step("d", None, (4,), (5,)), Step("e", None, (5,), (6,))]
     storage_of, sizes = plan_memory(slots, steps)
     assert storage_of[2] == storage_of[1]
     assert storage_of[3] != storage_of[1]  # 1 is alive (through its view) when 3 is written
     assert storage_of[4] not in (storage_of[1], storage_of[3])  # 1 and 3 are read by the step writing 4
-    assert storage_of[5] not in (storage_of[1], storage_of[4])  # never a plain value in a bordered storage
-    assert sizes[storage_of[1]] == 6 * 6 * 16 * 4
+    assert storage_of[5] in (storage_of[1], storage_of[3])  # a plain value reuses a dead storage
+    assert sizes[storage_of[1]] >= 6 * 6 * 16 * 4
+    assert border_clears(slots, steps, storage_of) == {}  # 6 goes where a value of its bordered shape was
     spec = slots[1]
     assert spec.stored_shape == (1, 1, 6, 6, 16) and spec.strides == (576, 576, 96, 16, 1)
     assert spec.offset_bytes == (96 + 16) * 4
+    covered = np.zeros(6 * 6 * 16 * 4, bool)
+    for start, n in border_segments(spec):
+        covered[start:start + n] = True
+    inside = np.zeros((1, 1, 6, 6, 16 * 4), bool)
+    inside[:, :, 1:5, 1:5] = True
+    assert (covered == ~inside.ravel()).all()  # the runs are exactly the border
+
+
+def test_borders_are_zeroed_after_a_plain_value_or_another_bordered_shape():
+    plain = SlotSpec((1, 1, 4, 4), "float32", "temp")
+    a = SlotSpec((1, 1, 4, 4), "float32", "temp", border=(1, 1, 1, 1))
+    b = SlotSpec((1, 1, 4, 4), "float32", "temp", border=(0, 1, 2, 0))
+    slots = [SlotSpec((1,), "float32", "input"), plain, a, a, b, a]
+    storage_of = {1: 0, 2: 0, 3: 0, 4: 0, 5: 1}
+    steps = [Step(f"s{k}", None, (0,), (k + 1,)) for k in range(5)]
+    assert border_clears(slots, steps, storage_of) == {1: [2], 3: [4]}
+    # the next run starts where this one ended: a bordered value first in a storage a plain one ends in
+    assert border_clears([slots[0], a, plain], steps[:2], {1: 0, 2: 0}) == {0: [1]}
 
 
 def test_profile_lists_every_kernel():

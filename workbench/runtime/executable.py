@@ -14,6 +14,7 @@ shows per step and in total.
 """
 from __future__ import annotations
 
+import ctypes
 import statistics
 import time
 from dataclasses import dataclass
@@ -27,9 +28,10 @@ from .inputs import check_named_inputs
 class SlotSpec:
     """One value of the model: its shape and dtype, and where it lives.
 
-    A temp slot with a ``border`` (top, left, bottom, right) is stored in the interior of a zeroed
-    array that much larger in H and W (axes 2 and 3): kernels see it through ``strides``. A slot
-    that is ``view_of`` such a slot is that whole bordered array (``nn.padded_view``), no copy.
+    A temp slot with a ``border`` (top, left, bottom, right) is stored in the interior of an
+    array that much larger in H and W (axes 2 and 3), whose border is zero: kernels see it through
+    ``strides``. A slot that is ``view_of`` such a slot is that whole bordered array
+    (``nn.padded_view``), no copy.
     """
     shape: tuple
     dtype: str
@@ -82,14 +84,70 @@ class Step:
     task: str | None = None      # the records task whose tuned schedule the kernel uses (None: the default)
 
 
-def _pool(spec: SlotSpec) -> tuple:
-    """Which storages a slot may share: the same dtype; a bordered slot only the storages of its exact
-    bordered shape, whose borders are then never written (they stay zero from allocation)."""
-    return (spec.dtype, spec.stored_shape, spec.border) if spec.border else (spec.dtype,)
+def border_segments(spec: SlotSpec) -> list:
+    """``[(byte offset, bytes)]`` of the border of a bordered slot's storage, as few contiguous runs:
+    per (n, c) plane the top rows, the right-then-left edges of each pair of rows, the bottom rows.
+
+    >>> border_segments(SlotSpec((1, 1, 2, 2), "float32", "temp", border=(1, 1, 1, 1)))
+    [(0, 20), (28, 8), (44, 20)]
+    """
+    if not spec.border:
+        return []
+    top, left, _, right = spec.border
+    shape = spec.stored_shape
+    h, w = spec.shape[2], spec.shape[3]
+    wp, pix = shape[3], int(np.prod(shape[4:], dtype=np.int64))
+    plane = shape[2] * wp * pix
+    size = np.dtype(spec.dtype).itemsize
+    runs = [(0, (top * wp + left) * pix)]
+    for r in range(h - 1):
+        runs.append((((top + r) * wp + left + w) * pix, (right + left) * pix))
+    end = ((top + h - 1) * wp + left + w) * pix
+    runs.append((end, plane - end))
+    out: list = []
+    for p in range(int(np.prod(shape[:2], dtype=np.int64))):
+        for start, n in runs:
+            if n <= 0:
+                continue
+            start += p * plane
+            if out and out[-1][0] + out[-1][1] == start * size:  # the bottom of a plane meets the next top
+                out[-1] = (out[-1][0], out[-1][1] + n * size)
+            else:
+                out.append((start * size, n * size))
+    return out
+
+
+def border_clears(slots: list, steps: list, storage_of: dict) -> dict:
+    """step index -> the bordered slots whose border must be zeroed before that step writes them.
+
+    Storages start zeroed; a border stays zero while the storage holds values of the same bordered
+    shape (their kernels write only the interior). After a plain value or one of another bordered
+    shape (in this run, or at the end of the last one), the next bordered value's border is zeroed again (a few contiguous runs, see
+    ``border_segments``): storages are shared freely, so the layers reuse memory that is still hot.
+    """
+    def one_run(clean: dict) -> dict:
+        out: dict = {}
+        for k, st in enumerate(steps):
+            for s in st.outputs:
+                spec = slots[s]
+                if s not in storage_of or spec.view_of is not None:
+                    continue
+                i = storage_of[s]
+                shape = (spec.stored_shape, spec.border) if spec.border else None
+                if spec.border and i in clean and clean[i] != shape:
+                    out.setdefault(k, []).append(s)
+                clean[i] = shape
+        return out
+
+    # storage -> the (stored shape, border) its border is zero for; absent: all zero (never written).
+    # A run starts where the last one ended: the state after one run is the state before every run.
+    end: dict = {}
+    one_run(end)
+    return one_run(end)
 
 
 def plan_memory(slots: list, steps: list) -> tuple:
-    """Assign each temp slot a storage, reusing storages of the same pool (``_pool``) whose values are dead.
+    """Assign each temp slot a storage, reusing storages of the same dtype whose values are dead.
 
     A step's outputs are placed before its inputs are freed, so a kernel never writes into
     memory it is reading. A ``view_of`` slot shares its value's storage and keeps it alive.
@@ -106,7 +164,7 @@ def plan_memory(slots: list, steps: list) -> tuple:
             last_use[root(s)] = k
     storage_of: dict = {}
     sizes: list = []
-    pools: list = []
+    dtypes: list = []
     free: set = set()
     for k, st in enumerate(steps):
         for s in st.outputs:
@@ -114,14 +172,14 @@ def plan_memory(slots: list, steps: list) -> tuple:
             if spec.kind != "temp" or spec.view_of is not None:
                 continue
             need = int(np.prod(spec.stored_shape, dtype=np.int64)) * np.dtype(spec.dtype).itemsize
-            fits = [i for i in free if pools[i] == _pool(spec)]
+            fits = [i for i in free if dtypes[i] == spec.dtype]
             # the smallest storage that is big enough, else the biggest (which then grows)
             best = min(fits, key=lambda i: (sizes[i] < need, sizes[i] if sizes[i] >= need else -sizes[i]),
                        default=None)
             if best is None:
                 best = len(sizes)
                 sizes.append(need)
-                pools.append(_pool(spec))
+                dtypes.append(spec.dtype)
             else:
                 free.discard(best)
                 sizes[best] = max(sizes[best], need)
@@ -200,11 +258,15 @@ class Executable:
         self.compile_time = compile_time
         self._consts = {s: np.require(a, requirements="C") for s, a in consts.items()}  # keeps 0-d shapes
         self.storage_of, sizes = plan_memory(slots, steps)
-        # zeroed: the borders of bordered values are never written (np.zeros maps zero pages lazily)
+        # zeroed, so the first bordered value in a storage has its border (np.zeros maps zero pages lazily)
         self._storage = [np.zeros(max(n, 1), np.uint8) for n in sizes]
         self._fixed = {s: a.ctypes.data for s, a in self._consts.items()}
         for s, k in self.storage_of.items():
             self._fixed[s] = self._storage[k].ctypes.data + slots[s].offset_bytes
+        # step -> [(address, bytes)] of borders to zero before it runs
+        self._clears = {k: [(self._storage[self.storage_of[s]].ctypes.data + off, n)
+                            for s in ss for off, n in border_segments(slots[s])]
+                        for k, ss in border_clears(slots, steps, self.storage_of).items()}
         self.native_plan = self._plan()
 
     def _plan(self):
@@ -218,7 +280,7 @@ class Executable:
         calls = [(st.kernel.compiled.address,
                   tuple(("arg", index[s]) if s in index else ("fixed", self._fixed[s]) for s in st.inputs + st.outputs))
                  for st in self.steps]
-        return NativePlan(calls, len(self._varying))
+        return NativePlan(calls, len(self._varying), self._clears)
 
     @property
     def input_names(self) -> list:
@@ -260,9 +322,15 @@ class Executable:
         if self.native_plan is not None:
             self.native_plan.run([addr[s] for s in self._varying])
         else:
-            for st in self.steps:
+            for k, st in enumerate(self.steps):
+                self._clear(k)
                 st.kernel.call_addresses(*[addr[s] for s in st.inputs + st.outputs])
         return self._result(addr, outs, keep)
+
+    def _clear(self, k: int) -> None:
+        """Zero the borders step ``k`` needs (the native plan does this itself)."""
+        for start, n in self._clears.get(k, ()):
+            ctypes.memset(start, 0, n)
 
     __call__ = run
 
@@ -272,11 +340,13 @@ class Executable:
         times = [[] for _ in self.steps]
         edges = [[] for _ in self.steps]
         clock = time.perf_counter
-        for st in self.steps:  # warm up
+        for k, st in enumerate(self.steps):  # warm up
+            self._clear(k)
             st.kernel.call_addresses(*[addr[s] for s in st.inputs + st.outputs])
         for _ in range(repeat):
             for k, st in enumerate(self.steps):
                 a = [addr[s] for s in st.inputs + st.outputs]
+                self._clear(k)  # untimed: the plan's inlined memsets take a few microseconds
                 t0 = clock()
                 st.kernel.call_addresses(*a)
                 times[k].append(clock() - t0)
