@@ -26,7 +26,7 @@ from .graph.expr import (
     Var,
     call,
 )
-from .graph.functor import post_order
+from .graph.functor import post_order, users
 from .graph.passes import PassContext, optimize
 from .graph.printer import function_str
 from .graph.to_te import default_schedule, group_to_te
@@ -168,14 +168,21 @@ class _Compiler:
 
     def plan_borders(self, body) -> None:
         """Which group results are stored inside a zero border: those an ``nn.padded_view`` reads, when
-        they are single tensor results of Workbench groups, not results of the model."""
+        they are single tensor results of Workbench groups, read only by Workbench groups and views, and
+        not results of the model (the other views become zero-pad kernels)."""
         results = self.results = {id(f) for f in getattr(body, "fields", ())} | {id(body)}
         self.bordered: dict = {}
+        uses = users(body)
+
+        def ours(n) -> bool:  # a Workbench kernel, which takes strided arguments, or another view
+            return isinstance(n, Call) and ((isinstance(n.op, Function) and "Compiler" not in n.op.attrs)
+                                            or getattr(n.op, "name", "") == VIEW)
         for n in post_order(body):
             if isinstance(n, Call) and getattr(n.op, "name", "") == VIEW and id(n) not in results:
                 a = n.args[0]
                 if (isinstance(a, Call) and isinstance(a.op, Function) and "Compiler" not in a.op.attrs
                         and not hasattr(a.type, "fields") and id(a) not in results
+                        and all(ours(u) for u in uses.get(id(a), []))
                         and self.bordered.get(id(a), tuple(n.attrs["padding"])) == tuple(n.attrs["padding"])):
                     self.bordered[id(a)] = tuple(n.attrs["padding"])
 
