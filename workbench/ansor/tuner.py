@@ -19,7 +19,7 @@ import os
 import random
 
 from .cost_model import AnsorCostModel
-from .evolution import EvolutionarySearch
+from .evolution import EvolutionarySearch, spread
 
 
 class AnsorTuner:
@@ -71,7 +71,10 @@ class AnsorTuner:
             if low is not None:
                 feats.append(low[1])
                 gf.append(g)
-        self.elites = sorted(self.elites, key=lambda t: -t[0])[:16]
+        # the parents of the next search: the best measured, at most a few of each register block
+        ranked = sorted(self.elites, key=lambda t: -t[0])
+        kept = {id(p) for p in spread([p for _, p in ranked], 16, self.search.block_share)}
+        self.elites = [(g, p) for g, p in ranked if id(p) in kept]
         self.model.update(feats, gf, self.task.key)
 
     def _resume(self, path, history) -> None:
