@@ -15,12 +15,12 @@ medians) against the untuned compiles and onnxruntime. Before the timing, ``tune
 profiles the tuned kernels inside the model against the default ones and keeps only the tuned
 tasks that are faster there ("Ansor-tuned"; "unchecked" uses every tuned record). By default (``--layout blocked``) the
 model's conv kernels are packed (``pack_conv_kernels``, 16 output channels per vector) and the
-activations between them stay channel-blocked (``block_layout``, NCHW16c); ``--layout packed``
+activations between them stay channel-blocked (``block_layout``, NCHW16c, and ``store_padded``); ``--layout packed``
 packs the kernels only, ``--layout nchw`` neither. The untuned compile is timed in each layout
 up to the chosen one. The model's candidates are timed with their arrays evicted from the caches
 before every run (``--e2e-warm``: not): in the model a kernel's weights come from L3 or memory.
 Timed warm, about half the tuned tasks lost to the defaults in the model and the unchecked tuned
-model ran at 1.12-1.29x onnxruntime's latency; timed evicted, at 1.03-1.06x.
+model ran at 1.12-1.29x onnxruntime's latency; timed evicted, at 1.01-1.06x; the checked tuned model at 0.99-1.02x.
 
 usage: python benchmarks/ansor_vs_autotvm.py [--trials 64] [--tasks C2D,GMM] [--e2e-trials 600]
        [--layout blocked|packed|nchw]
