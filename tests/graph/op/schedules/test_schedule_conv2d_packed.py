@@ -111,3 +111,17 @@ def test_threads_split_rows_while_the_weights_are_small(C, F, rows):
     text = str(lower(schedule_conv2d_packed([out], conv), inputs + [out], "k"))
     order = ("i0.i2.outer.i1.outer", "i0.i2.i1.fused") if rows else ("i0.i1.outer.i2.outer", "i0.i1.i2.fused")
     assert all(f"for {o}" in text for o in order), text[:1500]
+
+
+def test_the_stem_pads_whole_rows_rows_first():
+    """An RGB stem (NCHW data, its blocks holding every output channel) splits rows: its pad goes row by
+    row, (n, h, c) in parallel and a serial loop over the row's vectors, each core padding what it reads."""
+    from workbench.lower import lower
+    x = te.placeholder((1, 3, 40, 40), name="x")
+    wp = te.placeholder((4, 3, 7, 7, 16), name="wp")
+    conv = topi.conv2d_nchw_packed(x, wp, stride=2, padding=3, out_blocked=True)
+    out = topi.relu(conv)
+    text = str(lower(schedule_conv2d_packed([out], conv), [x, wp, out], "k"))
+    assert "for i0.i2.i1.fused in range(138):" in text, text[:800]  # 46 rows x 3 channels (too few to parallelize)
+    assert "    for i3.outer in range(3):" in text
+    run_and_compare(schedule_conv2d_packed, [out], [x, wp], anchor=conv)

@@ -172,7 +172,9 @@ def schedule_conv2d_packed(outs: list, anchor: Tensor, blocking: tuple | None = 
         acc = s.cache_write(blocked, "local")
         tile_blocked(s, blocked, acc, fb, ohb, owb, parallel, rows)
         done = [blocked, acc]
+    # NCHW data whose blocks hold every output channel (the stem): the conv's blocks split rows as well
+    rows_pad = rows or (ins[0].ndim == 4 and FO == fb)
     for t in prologue:  # the pad: stored once, in parallel, before the conv (rows first when the conv is)
-        schedule_loop_nest(s, t, rows_first=rows and len(t.shape) == 5)
+        schedule_loop_nest(s, t, rows_first=rows_pad and len(t.shape) in (4, 5))
     schedule_rest(s, done=done)
     return s

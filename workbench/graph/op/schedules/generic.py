@@ -86,16 +86,20 @@ def schedule_loop_nest(s: Schedule, tensor: Tensor, lanes: int = VECTOR, min_par
     Reduction stages keep their reduction loops innermost but one: the vector
     loop over the last data axis goes inside them (``out[.., j:j+16] += ...``).
 
-    ``rows_first`` (an NCHW16c stage ``[N, C/16, H, W, 16]``): the rows go before the channel blocks,
-    so the threads share out rows, as a packed conv that ``split_rows`` does.
+    ``rows_first`` (an NCHW16c stage ``[N, C/16, H, W, 16]`` or an NCHW one ``[N, C, H, W]``): the rows
+    go before the channels, so the threads share out rows, as a packed conv that ``split_rows`` does
+    (or whose blocks hold all its output channels, like an RGB stem's); an NCHW row is then one
+    parallel iteration. The stem's pad (3 x 230 x 230) so ordered: the stem 0.553 -> 0.531 ms.
     """
     st = s[tensor]
     axes = list(st.op.axis)
     if not axes:
         return
-    if rows_first and len(axes) == 5 and not st.op.reduce_axis:
+    row_loop = False
+    if rows_first and len(axes) in (4, 5) and not st.op.reduce_axis:
         axes[1], axes[2] = axes[2], axes[1]
         st.reorder(*axes)
+        row_loop = len(axes) == 4
     last = axes[-1]
     ext = last.extent
     red = list(st.op.reduce_axis)
@@ -105,6 +109,8 @@ def schedule_loop_nest(s: Schedule, tensor: Tensor, lanes: int = VECTOR, min_par
         if v < ext:
             outer, inner = st.split(last, factor=v)
             axes[-1] = outer
+            if row_loop:
+                axes.pop()  # the row's vectors: a serial loop inside its parallel iteration
         else:
             axes.pop()
             inner = last
