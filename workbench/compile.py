@@ -28,14 +28,22 @@ from .graph.expr import (
 )
 from .graph.functor import post_order, users
 from .graph.passes import PassContext, optimize
+from .graph.passes.store_padded import is_kernel_call
 from .graph.printer import function_str
 from .graph.to_te import default_schedule, group_to_te
 from .graph.verify import verify
 from .lower import lower
 from .runtime import build_kernel
-from .runtime.executable import Executable, SlotSpec, Step
+from .runtime.executable import Executable, Step
+from .runtime.memory_plan import SlotSpec
 
 VIEW = "nn.padded_view"  # realized as a view of a bordered storage (pass store_padded)
+
+
+def _is_view(n) -> bool:
+    return isinstance(n, Call) and getattr(n.op, "name", "") == VIEW
+
+
 HEAVY = ("nn.conv2d", "nn.conv2d_packed", "nn.conv2d_transpose", "nn.dense", "nn.matmul")
 
 
@@ -173,18 +181,14 @@ class _Compiler:
         results = self.results = {id(f) for f in getattr(body, "fields", ())} | {id(body)}
         self.bordered: dict = {}
         uses = users(body)
-
-        def ours(n) -> bool:  # a Workbench kernel, which takes strided arguments, or another view
-            return isinstance(n, Call) and ((isinstance(n.op, Function) and "Compiler" not in n.op.attrs)
-                                            or getattr(n.op, "name", "") == VIEW)
         for n in post_order(body):
-            if isinstance(n, Call) and getattr(n.op, "name", "") == VIEW and id(n) not in results:
-                a = n.args[0]
-                if (isinstance(a, Call) and isinstance(a.op, Function) and "Compiler" not in a.op.attrs
-                        and not hasattr(a.type, "fields") and id(a) not in results
-                        and all(ours(u) for u in uses.get(id(a), []))
-                        and self.bordered.get(id(a), tuple(n.attrs["padding"])) == tuple(n.attrs["padding"])):
-                    self.bordered[id(a)] = tuple(n.attrs["padding"])
+            if not _is_view(n) or id(n) in results:
+                continue
+            a, padding = n.args[0], tuple(n.attrs["padding"])
+            if (is_kernel_call(a) and not hasattr(a.type, "fields") and id(a) not in results
+                    and all(is_kernel_call(u) or _is_view(u) for u in uses.get(id(a), []))
+                    and self.bordered.get(id(a), padding) == padding):
+                self.bordered[id(a)] = padding
 
     def run(self, fn: Function) -> Executable:
         self.plan_borders(fn.body)
@@ -203,7 +207,7 @@ class _Compiler:
                 self.where[id(n)] = self.value(n.tuple_value)[n.index]
             elif isinstance(n, Call) and isinstance(n.op, Function) and "Compiler" in n.op.attrs:
                 self.external(n)
-            elif isinstance(n, Call) and getattr(n.op, "name", "") == VIEW:
+            elif _is_view(n):
                 self.padded_view(n)
             elif isinstance(n, Call):
                 if not isinstance(n.op, Function):

@@ -5,7 +5,8 @@ import pytest
 import workbench as wb
 from workbench.errors import RuntimeCallError
 from workbench.graph import Function, Module, TensorType, Tuple, Var, call, const, run
-from workbench.runtime.executable import SlotSpec, Step, border_clears, border_segments, plan_memory
+from workbench.runtime.executable import Step
+from workbench.runtime.memory_plan import SlotSpec, border_clears, border_segments, plan_memory
 
 
 def chain(n=6, shape=(64, 33)):

@@ -210,7 +210,7 @@ class ComputeDAG:
         flop = _float_ops(op) * math.prod(spatial) * math.prod(reduction)
         fusible, unblock = self._fusible(op, is_output)
         rows = _splits_rows(op) or (not has_reduce and len(spatial) == 5
-                                                 and any(_splits_rows(r) for r in self.readers[op]))
+                                    and any(_splits_rows(r) for r in self.readers[op]))
         return StageInfo(self.names[op], is_output, has_reduce, inlinable, reuse,
                          tuple(self.names[r] for r in self.readers[op]), fusible, unblock,
                          spatial, reduction, float(flop), rows)

@@ -140,8 +140,9 @@ def register_block(prog) -> tuple:
     """The innermost tile factors of every tiled stage (the block of accumulators held in registers),
     ``()`` for a program without tiled stages (or the baseline).
 
-    >>> register_block(prog)   # doctest: +SKIP
-    (('conv2d.local', (('f', 2), ('n', 1), ('oh', 4), ('ow', 14))),)
+    >>> from types import SimpleNamespace as Prog   # only ``decisions`` is read
+    >>> register_block(Prog(decisions={"conv.local": {"tile": {"f": [8, 2], "oh": [14, 4], "rc": [64]}}}))
+    (('conv.local', (('f', 2), ('oh', 4))),)
     """
     return tuple((stage, tuple((ax, f[-1]) for ax, f in sorted(d["tile"].items()) if len(f) > 1))
                  for stage, d in sorted(prog.decisions.items()) if "tile" in d)
@@ -151,7 +152,10 @@ def spread(progs: list, n: int, share: float) -> list:
     """The first ``n`` of ``progs`` (best first) with at most ``ceil(share * n)`` per register block;
     when too few blocks remain for that, the best of the rest fill up.
 
-    >>> spread(ranked, 14, 0.25)   # doctest: +SKIP
+    >>> from types import SimpleNamespace as Prog
+    >>> progs = [Prog(decisions={"c": {"tile": {"f": [8, f]}}}, name=k) for k, f in enumerate([2, 2, 2, 4, 2])]
+    >>> [p.name for p in spread(progs, 4, 0.5)]   # at most 2 of block f=2 while other blocks are left
+    [0, 1, 3, 2]
     """
     cap = max(1, math.ceil(share * n))
     out, rest, count = [], [], {}

@@ -1,8 +1,9 @@
 """``Kernel``: one compiled operator you call with numpy arrays.
 
 Arguments are checked (count, type, dtype, shape, C-contiguity or, for a view
-parameter, its strides, writability of outputs) before native code runs, so a wrong call raises ``RuntimeCallError``
-with the parameter's name and a fix instead of corrupting memory. The call goes
+parameter, its strides, writability of outputs) before native code runs, so a
+wrong call raises ``RuntimeCallError`` with the parameter's name and a fix
+instead of corrupting memory. The call goes
 through ctypes, which releases the GIL while the kernel runs.
 """
 from __future__ import annotations

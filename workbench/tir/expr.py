@@ -265,6 +265,19 @@ class Load(PrimExpr):
     dtype: str
 
 
+def row_major_strides(shape) -> tuple:
+    """The element stride of each dimension of a dense row-major array of ``shape``.
+
+    >>> row_major_strides((2, 3, 4))
+    (12, 4, 1)
+    """
+    out, step = [], 1
+    for extent in reversed(shape):
+        out.append(step)
+        step *= int(extent)
+    return tuple(reversed(out))
+
+
 @node
 class Buffer:
     """A named, typed array in memory: row-major, or with ``strides`` (in elements, one per dimension),
@@ -285,14 +298,12 @@ class Buffer:
 
     @property
     def row_strides(self) -> tuple:
-        """The element stride of each dimension (``strides``, or the dense row-major ones)."""
-        if self.strides:
-            return tuple(self.strides)
-        out, step = [], 1
-        for extent in reversed(self.shape):
-            out.append(step)
-            step *= int(extent)
-        return tuple(reversed(out))
+        """The element stride of each dimension (``strides``, or the dense row-major ones).
+
+        >>> Buffer("x", (2, 3), "float32").row_strides, Buffer("x", (2, 3), "float32", strides=(5, 1)).row_strides
+        ((3, 1), (5, 1))
+        """
+        return tuple(self.strides) if self.strides else row_major_strides(self.shape)
 
     @property
     def span(self) -> int:

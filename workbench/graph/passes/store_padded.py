@@ -44,15 +44,27 @@ CONV = "nn.conv2d_packed"
 NO_PAD = (0, 0, 0, 0)
 
 
-def _is_group(n) -> bool:
-    """A call of a fused group Workbench compiles (not an external partition)."""
+def is_kernel_call(n) -> bool:
+    """A call of a fused group Workbench compiles into one kernel (not an external partition): a kernel
+    takes any strides, so it may read or write a value stored inside a border.
+
+    >>> from workbench.graph import ops
+    >>> is_kernel_call(ops.var("x", (4,)))
+    False
+    """
     return (isinstance(n, Call) and isinstance(n.op, Function) and "Primitive" in n.op.attrs
             and "Compiler" not in n.op.attrs)
 
 
 def conv_padding(fn: Function, param: Var):
     """The padding of the packed conv that reads ``param`` of group ``fn`` as its data, when that is the
-    parameter's only use in the group and the padding is not zero; else None."""
+    parameter's only use in the group and the padding is not zero; else None.
+
+    >>> from workbench.graph import ops
+    >>> p, w = ops.var("p", (1, 1, 8, 8, 16)), ops.var("w", (1, 16, 3, 3, 16))
+    >>> conv_padding(Function((p, w), call(CONV, p, w, padding=(1, 1, 1, 1), out_layout="NCHW16c")), p)
+    (1, 1, 1, 1)
+    """
     uses = users(fn.body).get(id(param), [])
     if len(uses) != 1:
         return None
@@ -81,7 +93,7 @@ class _Unpad(ExprMutator):
         return self.rebuild(n)
 
 
-def unpad_group(fn: Function, index: int, padded_type) -> Function:
+def _unpad_group(fn: Function, index: int, padded_type) -> Function:
     """Group ``fn`` taking its parameter ``index`` already padded (``padded_type``), its conv unpadded."""
     param = fn.params[index]
     padded = Var(param.name, padded_type)
@@ -93,8 +105,8 @@ def unpad_group(fn: Function, index: int, padded_type) -> Function:
 def _storable(value, uses: dict, outputs: set) -> bool:
     """Can ``value`` live inside a zero-bordered buffer? It must be the one tensor result of a group,
     read only by groups (they take any strides), and not a result of the model."""
-    return (_is_group(value) and not hasattr(value.type, "fields") and value.type.ndim in (4, 5)
-            and id(value) not in outputs and all(_is_group(u) for u in uses.get(id(value), [])))
+    return (is_kernel_call(value) and not hasattr(value.type, "fields") and value.type.ndim in (4, 5)
+            and id(value) not in outputs and all(is_kernel_call(u) for u in uses.get(id(value), [])))
 
 
 class _StorePadded(ExprMutator):
@@ -102,7 +114,6 @@ class _StorePadded(ExprMutator):
         super().__init__()
         self.uses, self.outputs = uses, outputs
         self.views: dict = {}   # id(value) -> its padded view, shared by every conv that reads it
-        self.changed = 0
 
     def view(self, value, padding):
         v = self.views.get(id(value))
@@ -111,7 +122,7 @@ class _StorePadded(ExprMutator):
         return v
 
     def visit_Call(self, n):
-        if not _is_group(n):
+        if not is_kernel_call(n):
             return self.rebuild(n)
         fn, args = n.op, list(n.args)
         new_args = [self.visit(a) for a in args]
@@ -123,15 +134,14 @@ class _StorePadded(ExprMutator):
             if known is not None and tuple(known.attrs["padding"]) != padding:
                 continue  # another conv already reads this value with a different border: keep the copy
             v = self.view(a, padding)
-            fn = unpad_group(fn, k, v.type)
+            fn = _unpad_group(fn, k, v.type)
             new_args[k] = v
-            self.changed += 1
         if fn is n.op and all(x is y for x, y in zip(new_args, n.args)):
             return n
         return call_function(fn, new_args, n.name) if fn is not n.op else rebuild_call(n, new_args)
 
 
-def store_padded_function(fn: Function) -> Function:
+def _store_padded_function(fn: Function) -> Function:
     body = fn.body
     outputs = {id(f) for f in getattr(body, "fields", ())} | {id(body)}
     mut = _StorePadded(users(body), outputs)
@@ -142,6 +152,6 @@ def store_padded_function(fn: Function) -> Function:
 @module_pass("store_padded")
 def store_padded(mod: Module, ctx) -> Module:
     """Pad packed convs' inputs where they are produced (``nn.padded_view``), not in a copy in the conv."""
-    if not any(_is_group(n) for n in post_order(mod.main.body)):
+    if not any(is_kernel_call(n) for n in post_order(mod.main.body)):
         return mod  # not fused (yet): nothing to do
-    return Module({k: store_padded_function(f) if k == "main" else f for k, f in mod.functions.items()})
+    return Module({k: _store_padded_function(f) if k == "main" else f for k, f in mod.functions.items()})
