@@ -27,9 +27,10 @@ def test_store_features_have_one_row_per_store():
     assert rows[:, names["ops.float_mul"]].max() > 0                        # the multiply-add store
 
 
-def test_pack_sum_model_learns_an_additive_cost():
+@pytest.mark.parametrize("objective", ["rank", "reg"])
+def test_pack_sum_model_learns_an_additive_cost(objective):
     """A known ground truth that adds up per store (as real cost roughly does): the model must rank
-    held-out programs far better than chance."""
+    held-out programs far better than chance, with either loss."""
     task = SearchTask("matmul", *dags.matmul(64, 64, 64))
     progs, feats = programs(task, 90, seed=0)
     names = {n: k for k, n in enumerate(STORE_FEATURE_NAMES)}
@@ -38,11 +39,26 @@ def test_pack_sum_model_learns_an_additive_cost():
                             - 0.5 * rows[:, names["buf1.log_stride"]]))
     y = np.array([truth(f) for f in feats])
     y = y - y.min() + 0.1
-    model = AnsorCostModel(seed=0)
+    model = AnsorCostModel(seed=0, objective=objective)
     model.update(feats[:60], list(y[:60]), "t")
     assert model.fitted
     acc = rank_accuracy(model.predict(feats[60:]), y[60:])
     assert acc > 0.75, acc
+
+
+def test_the_rank_loss_orders_pairs_within_a_task_only():
+    from workbench.ansor.cost_model import pairwise_logistic
+    # two tasks; across them the labels would disagree with the sums, within each they agree
+    grad, hess = pairwise_logistic(np.array([1.0, 0.5, 1.0, 0.2]), np.array(["a", "a", "b", "b"]))(
+        np.array([5.0, -5.0, 0.0, -10.0]))
+    assert np.all(np.abs(grad) < 1e-3) and np.all(hess > 0)     # already ordered: nothing to push
+    grad, _ = pairwise_logistic(np.array([1.0, 0.5]), np.array(["a", "a"]))(np.array([-1.0, 1.0]))
+    assert grad[0] < 0 < grad[1]                                  # misordered: raise the faster one
+
+
+def test_an_unknown_objective_is_named():
+    with pytest.raises(ValueError, match="objective must be one of"):
+        AnsorCostModel(objective="pairwise")
 
 
 def test_accuracy_is_tracked_per_round():
