@@ -284,6 +284,20 @@ def test_select_with_possibly_out_of_bounds_load_branches():
     np.testing.assert_array_equal(b, np.pad(a, (2, 0)))
 
 
+def test_a_select_the_unrolled_loop_decides_emits_only_its_side():
+    """In each copy of an unrolled loop the variable is one number: a chain of selects on it (a Winograd
+    tile position) becomes the one expression of that copy, without selects or branches."""
+    A, B = Buffer("A", (4, 8), "float32"), Buffer("B", (4, 8), "float32")
+    i, j = Var("i"), Var("j")
+    chain = select(j == 0, A[i, 0] * 2.0, select((j == 1) | (j > 2), A[i, j] - A[i, 0], A[i, 2] + 1.0))
+    body = loop(i, 4, For(j, const(0), const(4), ForKind.UNROLLED, Store(B, chain, (i, j))))
+    k = build_kernel(PrimFunc("chain", (A, B), body))
+    a, b = np.random.rand(4, 8).astype("float32"), np.zeros((4, 8), "float32")
+    k(a, b)
+    np.testing.assert_allclose(b[:, :4], np.stack([a[:, 0] * 2, a[:, 1] - a[:, 0], a[:, 2] + 1, a[:, 3] - a[:, 0]], 1))
+    assert " select " not in k.source("llvm-unopt") and "sel.then" not in k.source("llvm-unopt")
+
+
 def test_select_guards_integer_division_by_zero():
     a = np.array([6, 0, -9, 5], "int32")
     np.testing.assert_array_equal(run_map(lambda x: select(x != 0, 12 // x, 0), [a], "int32"),

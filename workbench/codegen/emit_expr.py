@@ -17,7 +17,7 @@ from llvmlite import ir
 from ..errors import CodegenError
 from ..tir import dtype as dt
 from ..tir.analysis import Analyzer, skey
-from ..tir.expr import Add, Div, FloorDiv, FloorMod, IntImm, Load, Mul, cast
+from ..tir.expr import EQ, GE, GT, LE, LT, NE, Add, And, Div, FloorDiv, FloorMod, IntImm, Load, Mul, Not, Or, cast
 from ..tir.functor import post_order_visit
 from ..tir.simplify import simplify
 from .intrinsics import IntrinsicMixin
@@ -253,19 +253,74 @@ class ExprEmitter(IntrinsicMixin):
     def may_trap(self, x, guard) -> bool:
         """Could evaluating ``x`` fault when ``guard`` is false? Loads that are provably in bounds
         (from the loop ranges) or that ``guard`` itself performs are safe; so are constant divisors."""
-        loads, divs = loads_and_divisions(x)
+        loads, divs = self._loads_and_divisions(x)
         if divs:
             return True
-        done = {skey(ld) for ld in loads_and_divisions(guard)[0]}
-        for ld in loads:
-            if skey(ld) in done:
-                continue
-            lo, hi = self.analyzer.bound(flat_index(ld.buffer, ld.indices))
-            if not (lo >= 0 and hi < ld.buffer.span):
-                return True
-        return False
+        guarded = self._loads_and_divisions(guard)[0]
+        if not guarded:
+            return any(not self._in_bounds(ld) for ld in loads)
+        done = {skey(ld) for ld in guarded}
+        return any(not self._in_bounds(ld) for ld in loads if skey(ld) not in done)
+
+    def _loads_and_divisions(self, x) -> tuple:
+        """``loads_and_divisions(x)``, remembered per node: a chain of selects (a Winograd transform's 36
+        sums) asks it of each link's rest, which would walk the chain once per link."""
+        memo = self.__dict__.setdefault("_ld_memo", {})
+        hit = memo.get(id(x))
+        if hit is None or hit[0] is not x:
+            hit = memo[id(x)] = (x, loads_and_divisions(x))
+        return hit[1]
+
+    def flat(self, buffer, indices):
+        """``flat_index(buffer, indices)``, remembered per index tuple: unrolled copies of a body and the bounds
+        checks of selects ask again for the same loads."""
+        memo = self.__dict__.setdefault("_flat_memo", {})
+        hit = memo.get(id(indices))
+        if hit is None or hit[0] is not indices or hit[1] is not buffer:
+            hit = memo[id(indices)] = (indices, buffer, flat_index(buffer, indices))
+        return hit[2]
+
+    def _in_bounds(self, ld) -> bool:
+        """Whether load ``ld`` stays inside its buffer for every value of the loop variables, remembered until
+        the next statement (the ranges of the variables change only between statements)."""
+        memo = self.__dict__.setdefault("_bounds_memo", {})
+        hit = memo.get(id(ld))
+        if hit is None or hit[0] is not ld:
+            lo, hi = self.analyzer.bound(self.flat(ld.buffer, ld.indices))
+            hit = memo[id(ld)] = (ld, lo >= 0 and hi < ld.buffer.span)
+        return hit[1]
+
+    def known(self, cond) -> bool | None:
+        """The value of a scalar integer condition when the loop ranges decide it (an unrolled loop's
+        variable is one number in each copy of the body), else None."""
+        if isinstance(cond, (EQ, NE, LT, LE, GT, GE)):
+            if not (dt.is_int(cond.a.dtype) and dt.is_int(cond.b.dtype)):
+                return None
+            (alo, ahi), (blo, bhi) = self.analyzer.bound(cond.a), self.analyzer.bound(cond.b)
+            if None in (alo, ahi, blo, bhi) or any(abs(v) == float("inf") for v in (alo, ahi, blo, bhi)):
+                return None
+            if isinstance(cond, (EQ, NE)):
+                same = alo == ahi == blo == bhi
+                apart = ahi < blo or bhi < alo
+                val = True if same else False if apart else None
+                return val if val is None or isinstance(cond, EQ) else not val
+            lt = {LT: (ahi < blo, alo >= bhi), LE: (ahi <= blo, alo > bhi),
+                  GT: (alo > bhi, ahi <= blo), GE: (alo >= bhi, ahi < blo)}[type(cond)]
+            return True if lt[0] else False if lt[1] else None
+        if isinstance(cond, (And, Or)):
+            a, b = self.known(cond.a), self.known(cond.b)
+            if isinstance(cond, And):
+                return False if False in (a, b) else True if (a, b) == (True, True) else None
+            return True if True in (a, b) else False if (a, b) == (False, False) else None
+        if isinstance(cond, Not):
+            a = self.known(cond.a)
+            return None if a is None else not a
+        return None
 
     def e_Select(self, x):
+        decided = self.known(x.cond)
+        if decided is not None:  # e.g. a Winograd tile position in an unrolled loop: emit the one side
+            return self.expr(x.true_value if decided else x.false_value)
         if not (self.may_trap(x.true_value, x.cond) or self.may_trap(x.false_value, x.cond)):
             c, t, f = self.match(self.expr(x.cond), self.expr(x.true_value), self.expr(x.false_value))
             return self.builder.select(c, t, f)

@@ -87,14 +87,14 @@ class FunctionEmitter(ExprEmitter, VectorMixin, ParallelMixin):
         return self.builder.icmp_unsigned("!=", v, self.const_like(v, 0)) if dtype == "bool" else v
 
     def load(self, buf, indices):
-        flat = flat_index(buf, indices)
+        flat = self.flat(buf, indices)
         if self.vec is not None:
             return self.vector_load(buf, flat)
         p = self.element_ptr(buf, self.index(flat))
         return self.from_mem(self.builder.load(p, typ=mem_type(buf.dtype), align=dt.itemsize(buf.dtype)), buf.dtype)
 
     def store(self, buf, indices, value):
-        flat = flat_index(buf, indices)
+        flat = self.flat(buf, indices)
         if self.vec is not None:
             return self.vector_store(buf, flat, value)
         p = self.element_ptr(buf, self.index(flat))
@@ -105,7 +105,9 @@ class FunctionEmitter(ExprEmitter, VectorMixin, ParallelMixin):
         fn = getattr(self, "s_" + type(s).__name__, None)
         if fn is None:
             raise CodegenError(f"llvm codegen: cannot compile statement {type(s).__name__}")
+        self.__dict__.pop("_bounds_memo", None)   # loop ranges may differ from here on
         fn(s)
+        self.__dict__.pop("_bounds_memo", None)
 
     def s_SeqStmt(self, s):
         for x in s.stmts:
@@ -219,9 +221,15 @@ class FunctionEmitter(ExprEmitter, VectorMixin, ParallelMixin):
     def unrolled_for(self, s):
         start = self.convert(self.expr(s.min), s.min.dtype, s.var.dtype)
         old = self.vars.get(s.var)
+        lo, hi = self.analyzer.ranges.get(s.var, (None, None))
+        first = self.analyzer.bound(s.min)[0]
         for k in range(s.extent.value):
             self.vars[s.var] = self.builder.add(start, ir.Constant(reg_type(s.var.dtype), k)) if k else start
+            if self.analyzer.bound(s.min)[1] == first:  # a constant start: each copy knows its value
+                self.analyzer.bind(s.var, first + k, first + k)
             self.stmt(s.body)
+        if lo is not None:
+            self.analyzer.bind(s.var, lo, hi)
         self._restore(s.var, old)
 
     def _restore(self, var, old):
