@@ -7,7 +7,8 @@ import pytest
 MODULES = ["workbench.compile", "workbench.lower.lower", "workbench.tir.expr", "workbench.runtime.memory_plan",
            "workbench.runtime.native_plan", "workbench.graph.passes.pipeline", "workbench.graph.passes.block_layout",
            "workbench.graph.passes.store_padded", "workbench.graph.op.layout",
-           "workbench.graph.op.schedules.conv2d_packed", "workbench.ansor.evolution"]
+           "workbench.graph.op.schedules.conv2d_packed", "workbench.ansor.evolution", "workbench.ansor.cost_model",
+           "workbench.graph.passes.winograd", "workbench.graph.op.schedules.winograd"]
 
 
 @pytest.mark.parametrize("name", MODULES)

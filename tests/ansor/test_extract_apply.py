@@ -93,3 +93,21 @@ def test_autotvm_and_ansor_records_mix_and_the_faster_wins(tmp_path):
     first = next(n.op for n in post_order(optimize(mod).main.body) if isinstance(n, Call) and isinstance(n.op, Fn))
     s = best.schedule_group(group_to_te(first))
     assert s is not None and str(s.trace) == str(prog.apply().trace)   # ansor's 1 ms beats autotvm's 5 ms
+
+
+def test_winograd_groups_keep_their_default_schedule():
+    """A Winograd conv's transforms pick one of 36 sums by tile position: as generic programs they would
+    compile for minutes, so its group is no task; the stages ask Ansor never to inline them."""
+    from workbench.ansor.analysis import ComputeDAG
+    from workbench.graph.passes import PassContext
+    from workbench import te, topi
+    ctx = PassContext(config={"pack_conv_kernels": True, "block_layout": True})
+    rng = np.random.default_rng(0)
+    x = ops.var("x", (1, 16, 8, 8))
+    w = lambda: ops.const((rng.normal(size=(16, 16, 3, 3)) * 0.2).astype("float32"))
+    y = ops.nn.conv2d(ops.nn.relu(ops.nn.conv2d(x, w(), padding=(1, 1, 1, 1))), w(), padding=(1, 1, 1, 1))
+    names = [t.name for t, _ in ansor.extract_tasks(Module(Function((x,), y)), ctx)]
+    assert names and not any("winograd" in n for n in names)
+    d, u = te.placeholder((1, 1, 8, 8, 16), name="d"), te.placeholder((6, 6, 16, 1, 16), name="u")
+    dag = ComputeDAG([d, u], [topi.relu(topi.conv2d_winograd_nchw16c(d, u, tile=4, padding=1))])
+    assert not dag["conv2d_winograd_v"].can_inline and not dag["conv2d_winograd"].can_inline

@@ -50,6 +50,12 @@ class StageInfo:
     reduction: tuple          # extents of the reduction axes
     flop: float
     rows_first: bool = False  # an NCHW16c stage whose threads split rows, as its default schedule does
+    keep_stored: bool = False  # the compute asks to be stored, never inlined (``attrs={"keep_stored": True}``)
+
+    @property
+    def can_inline(self) -> bool:
+        """Whether a program may inline this stage into its readers."""
+        return not self.has_reduce and not self.keep_stored
 
     @property
     def spatial_size(self) -> int:
@@ -72,6 +78,12 @@ def _splits_rows(op) -> bool:
     if len(ins) == 1:  # a windowed pool (a global pool's result has a single row: nothing to split)
         return len(op.reduce_axis) == 2 and int(op.axis[2].extent) > 1
     return len(ins) == 2 and len(op.reduce_axis) == 3 and split_rows(ins[1], ins[0])
+
+
+def _keep_stored(op) -> bool:
+    """A compute that asks to be stored, not inlined: each read of it would recompute a costly body (a Winograd
+    transform picks one of 36 sums by tile position)."""
+    return bool(getattr(op, "attrs", {}).get("keep_stored"))
 
 
 def _loads(op) -> list:
@@ -190,7 +202,7 @@ class ComputeDAG:
         return names
 
     def _inlinable(self, op, is_output: bool) -> bool:
-        return (not is_output and not isinstance(op.body, Reduce) and not _has_branch(op)
+        return (not is_output and not isinstance(op.body, Reduce) and not _has_branch(op) and not _keep_stored(op)
                 and all(_affine(ld) for ld in _loads(op)))
 
     def _info(self, op, is_output: bool) -> StageInfo:
@@ -213,7 +225,7 @@ class ComputeDAG:
                                     and any(_splits_rows(r) for r in self.readers[op]))
         return StageInfo(self.names[op], is_output, has_reduce, inlinable, reuse,
                          tuple(self.names[r] for r in self.readers[op]), fusible, unblock,
-                         spatial, reduction, float(flop), rows)
+                         spatial, reduction, float(flop), rows, _keep_stored(op))
 
     def _fusible(self, op, is_output: bool) -> tuple:
         """``(name, unblock)``: the one stage reading ``op`` elementwise (or unblocking its channels,

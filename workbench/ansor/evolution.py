@@ -115,7 +115,7 @@ MUTATIONS = {
     "unroll": lambda p, rng: _mutate_field(p, rng, "unroll", lambda pr, s: list(UNROLL_STEPS)),
     "compute_at": lambda p, rng: _mutate_field(p, rng, "at", lambda pr, s: [0, 1]),
     "location": lambda p, rng: _mutate_field(
-        p, rng, "loc", lambda pr, s: ["root"] + (["inline"] if not pr.dag[s].has_reduce else [])
+        p, rng, "loc", lambda pr, s: ["root"] + (["inline"] if pr.dag[s].can_inline else [])
         + list(pr.sketch.plans[s].readers)),
     "location_level": lambda p, rng: _mutate_field(p, rng, "level", lambda pr, s: [0, 1]),
     "vector": lambda p, rng: _mutate_field(p, rng, "vec", lambda pr, s: list(VECTOR_WIDTHS)),

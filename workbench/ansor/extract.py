@@ -2,7 +2,11 @@
 
 Every fused group of the optimized module becomes a ``SearchTask`` over the group's
 tensor expressions (no template needed, so every group is tunable: convolutions,
-dense layers, pooling, softmax, elementwise chains). Groups whose computations are
+dense layers, pooling, softmax, elementwise chains). The exception: groups with a stage
+that asks to stay stored (``attrs={"keep_stored": True}``: the input and output transforms
+of a Winograd conv, 36 sums picked by tile position) keep their default schedule. As generic
+programs, with the positions fused into loops instead of unrolled, every read computes all 36
+sums, and one program took minutes to compile. Groups whose computations are
 identical (same canonical text) share a task; the weight counts them, so the task
 scheduler knows how much each task contributes to the model's latency.
 
@@ -36,7 +40,8 @@ def task_of_group(fn: Function) -> SearchTask:
 
 
 def extract_tasks(mod: Module, ctx: PassContext | None = None, min_flop: float = 0.0) -> list:
-    """``[(SearchTask, weight)]`` for the fused groups of ``mod`` (optimized first unless fused).
+    """``[(SearchTask, weight)]`` for the fused groups of ``mod`` (optimized first unless fused), but those
+    with a stage to keep stored (Winograd convs).
 
     ``min_flop`` drops tasks doing fewer float operations (e.g. pure data movement).
     """
@@ -45,6 +50,8 @@ def extract_tasks(mod: Module, ctx: PassContext | None = None, min_flop: float =
     found: dict = {}  # task key -> [task, weight]
     for fn, count in distinct_groups(mod, skip_empty=True):
         task = task_of_group(fn)
+        if any(info.keep_stored for info in task.dag.infos.values()):
+            continue  # a Winograd conv: its default schedule, untuned (see above)
         if task.flop >= min_flop:
             found.setdefault(task.key, [task, 0])[1] += count
     return [(t, w) for t, w in found.values()]

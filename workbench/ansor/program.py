@@ -433,6 +433,6 @@ def sample_program(sketch: Sketch, rng: random.Random) -> Program:
             d[name] = {"par": rng.randint(0, _non_unit(info.spatial)), "vec": rng.choice(VECTOR_WIDTHS),
                        "unroll": rng.choice(UNROLL_STEPS)}
             if p.kind == "place":
-                d[name]["loc"] = rng.choice(["root"] + (["inline"] if not info.has_reduce else []) + list(p.readers))
+                d[name]["loc"] = rng.choice(["root"] + (["inline"] if info.can_inline else []) + list(p.readers))
                 d[name]["level"] = rng.randint(0, 1)
     return Program(sketch, d)

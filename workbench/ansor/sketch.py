@@ -97,7 +97,8 @@ class Sketch:
                 out.append(f"  s[{st}]: fuse the reduction axes, split by ?, rfactor the ? part "
                            "(parallel or vector lanes)")
             elif p.kind == "place":
-                where = ", ".join(["root", "inline"] + [f"inside {r}" for r in p.readers])
+                where = ", ".join(["root"] + (["inline"] if self.dag[st].can_inline else [])
+                                  + [f"inside {r}" for r in p.readers])
                 out.append(f"  s[{st}]: compute location ? in ({where})")
             elif p.kind == "simple":
                 out.append(f"  s[{st}]: fuse ? outer loops, parallel; split the innermost by ?, vectorize")

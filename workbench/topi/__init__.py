@@ -24,6 +24,7 @@ from .broadcast import (add, broadcast_shape, broadcast_to, divide, equal, floor
 from .conv import (conv2d_nchw, conv2d_nhwc, conv2d_transpose_nchw, depthwise_conv2d_nchw,
                    group_conv2d_nchw)
 from .conv_packed import conv2d_nchw_packed, from_blocked, pack_conv_kernel, to_blocked, unpack_conv_kernel
+from .conv_winograd import conv2d_winograd_nchw16c, transform_conv_kernel
 from .elemwise import (abs, cast, clip, exp, gelu, hard_sigmoid, hard_swish, leaky_relu, log, logical_not,
                        neg, negative, reciprocal, relu, rsqrt, sigmoid, sqrt, tanh, unary)
 from .image import resize2d
@@ -38,12 +39,12 @@ from .transform import (concatenate, expand_dims, flatten, gather, reshape, slic
 __all__ = [
     "abs", "add", "argmax", "argmin", "avg_pool2d", "batch_matmul", "batch_norm_inference", "broadcast_shape",
     "broadcast_to", "cast", "clip", "concatenate", "conv2d_nchw", "conv2d_nchw_packed", "conv2d_nhwc",
-    "conv2d_transpose_nchw", "dense", "depthwise_conv2d_nchw", "divide", "equal", "exp", "expand_dims", "flatten",
+    "conv2d_transpose_nchw", "conv2d_winograd_nchw16c", "dense", "depthwise_conv2d_nchw", "divide", "equal", "exp", "expand_dims", "flatten",
     "floor_divide", "floor_mod", "from_blocked", "gather", "gelu", "global_avg_pool2d", "global_max_pool2d", "greater",
     "greater_equal", "group_conv2d_nchw", "hard_sigmoid", "hard_swish", "layer_norm", "leaky_relu", "less",
     "less_equal", "log", "log_softmax", "logical_and", "logical_not", "logical_or", "matmul", "max", "max_pool2d",
     "maximum", "mean", "min", "minimum", "multiply", "neg", "negative", "not_equal", "pack_conv_kernel", "pad",
     "power", "prod", "reciprocal", "relu", "reshape", "resize2d", "rsqrt", "sigmoid", "slice", "softmax", "split",
-    "sqrt", "squeeze", "strided_slice", "subtract", "sum", "take", "tanh", "to_blocked", "transpose", "unary", "unpack_conv_kernel",
+    "sqrt", "squeeze", "strided_slice", "subtract", "sum", "take", "tanh", "to_blocked", "transform_conv_kernel", "transpose", "unary", "unpack_conv_kernel",
     "where",
 ]

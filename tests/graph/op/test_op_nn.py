@@ -246,3 +246,29 @@ def test_pad_errors():
         infer("nn.pad", (2, 3), pad_width=((1, 1), (-1, 0)))
     with pytest.raises(TypeCheckError, match="nn.pad: needs the attribute pad_width"):
         infer("nn.pad", (2, 3))
+
+
+@pytest.mark.parametrize("tile, padding", [(2, (1, 1, 1, 1)), (4, (1, 1, 1, 1)), (4, (0, 1, 2, 1))])
+def test_conv2d_winograd_is_the_direct_conv(tile, padding):
+    from workbench import topi
+    from workbench.graph.op.layout import nchw_to_blocked
+    from workbench.topi import numpy_ref
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 16, 8, 8)).astype("float32")
+    w = (rng.standard_normal((32, 16, 3, 3)) * 0.2).astype("float32")
+    got = check_op("nn.conv2d_winograd", [nchw_to_blocked(x, 16), topi.transform_conv_kernel(w, tile)],
+                   {"padding": padding, "tile": tile}, rtol=1e-4, atol=1e-4)
+    want = nchw_to_blocked(numpy_ref.conv2d_nchw(x, w, 1, padding, 1), 16)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_conv2d_winograd_infer_and_errors():
+    assert infer("nn.conv2d_winograd", (1, 2, 8, 8, 16), (6, 6, 32, 1, 16), tile=4).shape == (1, 1, 8, 8, 16)
+    with pytest.raises(TypeCheckError, match="tile 3 is not one of"):
+        infer("nn.conv2d_winograd", (1, 2, 8, 8, 16), (5, 5, 32, 1, 16), tile=3)
+    with pytest.raises(TypeCheckError, match=r"expected \[4, 4, 32, F/16, 16\]"):
+        infer("nn.conv2d_winograd", (1, 2, 8, 8, 16), (6, 6, 32, 1, 16), tile=2)
+    with pytest.raises(TypeCheckError, match="whole 4x4 tiles"):
+        infer("nn.conv2d_winograd", (1, 2, 6, 6, 16), (6, 6, 32, 1, 16), tile=4)
+    with pytest.raises(TypeCheckError, match="NCHW16c"):
+        infer("nn.conv2d_winograd", (1, 32, 8, 8), (6, 6, 32, 1, 16), tile=4)

@@ -13,7 +13,7 @@ from workbench.graph.functor import post_order
 from workbench.graph.passes import PassContext, optimize, pipeline_of
 from workbench.graph.passes.store_padded import conv_padding
 
-BLOCK = {"pack_conv_kernels": True, "block_layout": True}
+BLOCK = {"pack_conv_kernels": True, "block_layout": True, "winograd": False}   # direct convs: results bit for bit
 COPY = {**BLOCK, "store_padded": False}
 
 

@@ -34,6 +34,7 @@ def _default_schedules() -> dict:
     """Which default schedule each anchor op uses (others: the generic injective/reduce ones)."""
     from . import schedules as sch
     table = {"nn.conv2d": sch.schedule_conv2d, "nn.conv2d_packed": sch.schedule_conv2d_packed,
+             "nn.conv2d_winograd": sch.schedule_conv2d_winograd,
              "nn.dense": sch.schedule_dense, "nn.matmul": sch.schedule_dense,
              "nn.softmax": sch.schedule_softmax, "nn.log_softmax": sch.schedule_softmax,
              "nn.layer_norm": sch.schedule_layer_norm}

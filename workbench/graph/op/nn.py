@@ -13,6 +13,8 @@ import numpy as np
 
 from ... import te, topi
 from ...topi import numpy_ref
+from ...topi.conv_winograd import TILES as WINOGRAD_TILES
+from ...topi.conv_winograd import winograd_conv_ref
 from ..types import TensorType
 from .layout import BLOCKED, blocked_to_nchw, layout_attr, nchw_or_blocked, nchw_ref, nchw_to_blocked
 from .registry import Op, OpPattern
@@ -92,6 +94,40 @@ def _conv2d_packed_ref(data, weight, strides, padding, dilation, out_layout):
 
 def _conv2d_packed(data, weight, strides, padding, dilation, out_layout):
     return topi.conv2d_nchw_packed(data, weight, strides, padding, dilation, out_blocked=out_layout == BLOCKED)
+
+
+def _conv2d_winograd_infer(types, attrs):
+    name = "nn.conv2d_winograd"
+    data, weight = tensors(name, types, 2)
+    require_rank(name, data, 5, "data", f"{BLOCKED}: N, C/16, H, W, 16")
+    require_rank(name, weight, 5, "weight", "a, a, C, F/16, 16 (topi.transform_conv_kernel)")
+    same_dtype(name, [data, weight], ["data", "weight"])
+    require_float(name, data, "data")
+    tile = int_attr(name, attrs, "tile", minimum=1)
+    if tile not in WINOGRAD_TILES:
+        fail(name, f"tile {tile} is not one of {list(WINOGRAD_TILES)} (output pixels per tile side)")
+    pt, pl, pb, pr = int_tuple(name, attrs, "padding", 4, minimum=0)
+    n, cb, h, w, lanes = data.shape
+    a = tile + 2
+    if tuple(weight.shape[:3]) != (a, a, cb * lanes) or weight.shape[4] != lanes:
+        fail(name, f"weight {weight} does not match data {data} for F({tile}x{tile}, 3x3): expected "
+                   f"[{a}, {a}, {cb * lanes}, F/{lanes}, {lanes}]")
+    oh, ow = h + pt + pb - 2, w + pl + pr - 2
+    if oh < 1 or ow < 1 or oh % tile or ow % tile:
+        fail(name, f"the {oh}x{ow} output of data {data} (padding {[pt, pl, pb, pr]}) is not made of whole "
+                   f"{tile}x{tile} tiles")
+    return TensorType((n, weight.shape[3], oh, ow, lanes), data.dtype)
+
+
+def _conv2d_winograd_ref(data, weight, padding, tile):
+    pt, pl, pb, pr = padding
+    x = np.pad(blocked_to_nchw(data), ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    y = winograd_conv_ref(x, weight, tile).astype(data.dtype)
+    return nchw_to_blocked(y, weight.shape[4])
+
+
+def _conv2d_winograd(data, weight, padding, tile):
+    return topi.conv2d_winograd_nchw16c(data, weight, tile=int(tile), padding=padding)
 
 
 def _conv2d_transpose_infer(types, attrs):
@@ -432,6 +468,10 @@ OPS = check_attr_names([
        doc="2-D convolution, data NCHW or NCHW16c, weight packed F/16 x C x KH x KW x 16 (pass "
            "pack_conv_kernels), result NCHW or NCHW16c (out_layout)",
        attr_defaults={**{k: v for k, v in _CONV.items() if k != "groups"}, "out_layout": "NCHW"}),
+    Op("nn.conv2d_winograd", _conv2d_winograd_infer, _HEAVY, _conv2d_winograd_ref, _conv2d_winograd,
+       doc="3x3 convolution, stride 1, by Winograd's F(tile x tile, 3x3): data and result NCHW16c, weight "
+           "transformed a x a x C x F/16 x 16 (pass winograd)",
+       attr_defaults={"padding": (1, 1, 1, 1), "tile": 4}),
     Op("nn.conv2d_transpose", _conv2d_transpose_infer, _HEAVY, _conv2d_transpose_ref, _conv2d_transpose,
        doc="2-D transposed convolution, data NCHW, weight IOHW (ONNX ConvTranspose)",
        attr_defaults={**_CONV, "output_padding": (0, 0)}),

@@ -13,3 +13,4 @@ from .pack_conv_kernels import pack_conv_kernels
 from .pipeline import DEFAULT_PIPELINE, optimize, pipeline_of
 from .simplify_inference import simplify_inference
 from .store_padded import store_padded
+from .winograd import winograd

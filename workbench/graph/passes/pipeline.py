@@ -15,6 +15,8 @@ from .pack_conv_kernels import pack_conv_kernels
 from .simplify_inference import simplify_inference
 from .store_padded import CONFIG_KEY as PADDED_KEY
 from .store_padded import store_padded
+from .winograd import CONFIG_KEY as WINOGRAD_KEY
+from .winograd import winograd
 
 DEFAULT_PIPELINE = (simplify_inference, fold_constant, fold_scale_axis, fold_constant,
                     eliminate_common_subexpr, dead_code_elimination, fuse_ops)
@@ -23,13 +25,14 @@ DEFAULT_PIPELINE = (simplify_inference, fold_constant, fold_scale_axis, fold_con
 def pipeline_of(ctx: PassContext) -> tuple:
     """The default pipeline, with ``pack_conv_kernels`` before fusion when the context's config asks
     for it (``PassContext(config={"pack_conv_kernels": True})``), followed by ``block_layout`` when
-    the config also has ``"block_layout": True``; the blocked pipeline ends with ``store_padded``
-    (after fusion) unless the config has ``"store_padded": False``.
+    the config also has ``"block_layout": True`` and by ``winograd`` (unless the config has
+    ``"winograd": False``); the blocked pipeline ends with ``store_padded`` (after fusion) unless the
+    config has ``"store_padded": False``.
 
     >>> [p.name for p in pipeline_of(PassContext(config={"pack_conv_kernels": True}))][4:6]
     ['pack_conv_kernels', 'eliminate_common_subexpr']
-    >>> [p.name for p in pipeline_of(PassContext(config={"pack_conv_kernels": True, "block_layout": True}))][4:6]
-    ['pack_conv_kernels', 'block_layout']
+    >>> [p.name for p in pipeline_of(PassContext(config={"pack_conv_kernels": True, "block_layout": True}))][4:7]
+    ['pack_conv_kernels', 'block_layout', 'winograd']
     """
     if not ctx.config.get(PACK_KEY):
         if ctx.config.get(BLOCK_KEY):
@@ -38,6 +41,8 @@ def pipeline_of(ctx: PassContext) -> tuple:
         return DEFAULT_PIPELINE
     blocked = bool(ctx.config.get(BLOCK_KEY))
     extra = (pack_conv_kernels, block_layout) if blocked else (pack_conv_kernels,)
+    if blocked and ctx.config.get(WINOGRAD_KEY, True):
+        extra += (winograd,)
     at = DEFAULT_PIPELINE.index(eliminate_common_subexpr)
     after = (store_padded,) if blocked and ctx.config.get(PADDED_KEY, True) else ()
     return DEFAULT_PIPELINE[:at] + extra + DEFAULT_PIPELINE[at:] + after

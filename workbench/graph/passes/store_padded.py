@@ -41,6 +41,7 @@ from .context import module_pass
 
 CONFIG_KEY = "store_padded"
 CONV = "nn.conv2d_packed"
+CONVS = (CONV, "nn.conv2d_winograd")   # convs that read their padded data through a view
 NO_PAD = (0, 0, 0, 0)
 
 
@@ -69,7 +70,7 @@ def conv_padding(fn: Function, param: Var):
     if len(uses) != 1:
         return None
     conv = uses[0]
-    if not (isinstance(conv, Call) and getattr(conv.op, "name", "") == CONV and conv.args[0] is param
+    if not (isinstance(conv, Call) and getattr(conv.op, "name", "") in CONVS and conv.args[0] is param
             and conv.args[1] is not param):
         return None
     padding = tuple(conv.attrs["padding"])
@@ -87,7 +88,7 @@ class _Unpad(ExprMutator):
         return self.padded if v is self.param else v
 
     def visit_Call(self, n):
-        if getattr(n.op, "name", "") == CONV and n.args[0] is self.param:
+        if getattr(n.op, "name", "") in CONVS and n.args[0] is self.param:
             args = [self.visit(a) for a in n.args]
             return call(n.op, *args, name=n.name, **{**dict(n.attrs), "padding": NO_PAD})
         return self.rebuild(n)

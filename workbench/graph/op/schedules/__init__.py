@@ -19,6 +19,7 @@ from .generic import inline_injective, schedule_injective
 from .norm import schedule_layer_norm, schedule_softmax
 from .pool import schedule_pool
 from .reduce import schedule_reduce
+from .winograd import schedule_conv2d_winograd
 
 __all__ = ["inline_injective", "schedule_conv2d", "schedule_conv2d_packed", "schedule_dense", "schedule_injective",
-           "schedule_layer_norm", "schedule_pool", "schedule_reduce", "schedule_softmax"]
+           "schedule_layer_norm", "schedule_pool", "schedule_reduce", "schedule_softmax", "schedule_conv2d_winograd"]
