@@ -15,7 +15,8 @@ medians) against the untuned compiles and onnxruntime. Before the timing, ``tune
 profiles the tuned kernels inside the model against the default ones and keeps only the tuned
 tasks that are faster there ("Ansor-tuned"; "unchecked" uses every tuned record). By default (``--layout blocked``) the
 model's conv kernels are packed (``pack_conv_kernels``, 16 output channels per vector) and the
-activations between them stay channel-blocked (``block_layout``, NCHW16c, and ``store_padded``); ``--layout packed``
+activations between them stay channel-blocked (``block_layout``, NCHW16c, ``store_padded``, and ``winograd``: the
+3x3 convs of layers 1-2 run as Winograd convs, which Ansor leaves on their default schedule); ``--layout packed``
 packs the kernels only, ``--layout nchw`` neither. The untuned compile is timed in each layout
 up to the chosen one. The model's candidates are timed with their arrays evicted from the caches
 before every run (``--e2e-warm``: not): in the model a kernel's weights come from L3 or memory.
