@@ -48,6 +48,9 @@ class ExprEmitter(IntrinsicMixin):
     module: ir.Module
     builder: ir.IRBuilder
     analyzer: Analyzer  # constant ranges of the enclosing loop variables
+    ld_memo: dict       # id(expr) -> (expr, its loads and divisions)
+    flat_memo: dict     # id(indices) -> (indices, buffer, flat index)
+    bounds_memo: dict   # id(load) -> (load, in bounds?), cleared at every statement
 
     # ------------------------------------------------------------ helpers
     def expr(self, x) -> ir.Value:
@@ -265,7 +268,7 @@ class ExprEmitter(IntrinsicMixin):
     def _loads_and_divisions(self, x) -> tuple:
         """``loads_and_divisions(x)``, remembered per node: a chain of selects (a Winograd transform's 36
         sums) asks it of each link's rest, which would walk the chain once per link."""
-        memo = self.__dict__.setdefault("_ld_memo", {})
+        memo = self.ld_memo
         hit = memo.get(id(x))
         if hit is None or hit[0] is not x:
             hit = memo[id(x)] = (x, loads_and_divisions(x))
@@ -274,7 +277,7 @@ class ExprEmitter(IntrinsicMixin):
     def flat(self, buffer, indices):
         """``flat_index(buffer, indices)``, remembered per index tuple: unrolled copies of a body and the bounds
         checks of selects ask again for the same loads."""
-        memo = self.__dict__.setdefault("_flat_memo", {})
+        memo = self.flat_memo
         hit = memo.get(id(indices))
         if hit is None or hit[0] is not indices or hit[1] is not buffer:
             hit = memo[id(indices)] = (indices, buffer, flat_index(buffer, indices))
@@ -283,7 +286,7 @@ class ExprEmitter(IntrinsicMixin):
     def _in_bounds(self, ld) -> bool:
         """Whether load ``ld`` stays inside its buffer for every value of the loop variables, remembered until
         the next statement (the ranges of the variables change only between statements)."""
-        memo = self.__dict__.setdefault("_bounds_memo", {})
+        memo = self.bounds_memo
         hit = memo.get(id(ld))
         if hit is None or hit[0] is not ld:
             lo, hi = self.analyzer.bound(self.flat(ld.buffer, ld.indices))

@@ -17,7 +17,7 @@ from ..tir import dtype as dt
 from ..tir.analysis import Analyzer
 from ..tir.expr import IntImm
 from ..tir.stmt import ForKind
-from .emit_expr import ExprEmitter, flat_index
+from .emit_expr import ExprEmitter
 from .lltypes import I32, I64, PTR, lanes_of, mem_type, reg_type
 from .parallel import ParallelMixin
 from .vector import VectorMixin
@@ -56,6 +56,9 @@ class FunctionEmitter(ExprEmitter, VectorMixin, ParallelMixin):
         self.analyzer = Analyzer()
         self.vec = None   # the active vectorized loop (vector.VecLoop) or None
         self.mask = None  # active lanes inside a masked vector region
+        # remembered per node: loads and divisions of an expression, flat indices of an index tuple, and
+        # (until the next statement, where loop ranges may change) whether a load stays in bounds
+        self.ld_memo, self.flat_memo, self.bounds_memo = {}, {}, {}
 
     def finish(self):
         self.builder.ret_void()
@@ -105,9 +108,9 @@ class FunctionEmitter(ExprEmitter, VectorMixin, ParallelMixin):
         fn = getattr(self, "s_" + type(s).__name__, None)
         if fn is None:
             raise CodegenError(f"llvm codegen: cannot compile statement {type(s).__name__}")
-        self.__dict__.pop("_bounds_memo", None)   # loop ranges may differ from here on
+        self.bounds_memo.clear()   # loop ranges may differ from here on
         fn(s)
-        self.__dict__.pop("_bounds_memo", None)
+        self.bounds_memo.clear()
 
     def s_SeqStmt(self, s):
         for x in s.stmts:

@@ -119,6 +119,30 @@ def _by_position(i, j, exprs: dict):
     return out
 
 
+def winograd_output_shape(op: str, data_shape, kernel_shape, tile: int, padding) -> tuple:
+    """The result shape ``[N, F/16, OH, OW, 16]`` of F(tile x tile, 3x3) on NCHW16c ``data_shape`` with a
+    transformed ``kernel_shape`` and ``padding`` (top, left, bottom, right); a ``TypeCheckError`` naming
+    ``op`` for a tile, kernel or output that does not fit (the graph op's type rule and the compute
+    both ask here).
+
+    >>> winograd_output_shape("conv", (1, 2, 8, 8, 16), (6, 6, 32, 1, 16), 4, (1, 1, 1, 1))
+    (1, 1, 8, 8, 16)
+    """
+    if tile not in TILES:
+        fail(op, f"tile {tile} is not one of {list(TILES)} (output pixels per tile side)")
+    n, cb, h, w, lanes = data_shape
+    a = tile + 2
+    if tuple(kernel_shape[:3]) != (a, a, cb * lanes) or kernel_shape[4] != lanes:
+        fail(op, f"kernel {list(kernel_shape)} does not match F({tile}x{tile}, 3x3) on data {list(data_shape)}: "
+                 f"expected [{a}, {a}, {cb * lanes}, F/{lanes}, {lanes}]")
+    pt, pl, pb, pr = padding
+    oh, ow = h + pt + pb - 2, w + pl + pr - 2
+    if oh < 1 or ow < 1 or oh % tile or ow % tile:
+        fail(op, f"the {oh}x{ow} output of data {list(data_shape)} with padding {[pt, pl, pb, pr]} is not made "
+                 f"of whole {tile}x{tile} tiles")
+    return (n, kernel_shape[3], oh, ow, lanes)
+
+
 def conv2d_winograd_nchw16c(data: Tensor, kernel: Tensor, tile: int = 4, padding=1,
                             name: str = "conv2d_winograd") -> Tensor:
     """3x3 convolution (stride 1) of NCHW16c ``data[N, C/16, H, W, 16]`` with a Winograd-transformed
@@ -133,18 +157,10 @@ def conv2d_winograd_nchw16c(data: Tensor, kernel: Tensor, tile: int = 4, padding
     check_tensor(op, kernel, "kernel")
     check_rank(op, data, 5, "data", "NCHW16c: N, C/16, H, W, 16")
     check_rank(op, kernel, 5, "kernel", "a, a, C, F/16, 16 (transform_conv_kernel)")
-    bt, _, at = winograd_matrices(tile)
-    a = tile + 2
     _, (pt, pl, pb, pr), _ = _conv_args(op, 1, padding, 1)
-    N, CB, H, W, L = data.shape
-    ka, kb_, C, FB, FL = kernel.shape
-    if (ka, kb_) != (a, a) or FL != L or C != CB * L:
-        fail(op, f"kernel {list(kernel.shape)} does not match F({tile}x{tile}, 3x3) on data {list(data.shape)}: "
-                 f"expected [{a}, {a}, {CB * L}, F/{L}, {L}]")
-    OH, OW = H + pt + pb - 2, W + pl + pr - 2
-    if OH < 1 or OW < 1 or OH % tile or OW % tile:
-        fail(op, f"the output {OH}x{OW} of data {list(data.shape)} with padding {[pt, pl, pb, pr]} is not "
-                 f"made of whole {tile}x{tile} tiles")
+    N, FB, OH, OW, L = winograd_output_shape(op, data.shape, kernel.shape, tile, (pt, pl, pb, pr))
+    bt, _, at = winograd_matrices(tile)
+    a, C = tile + 2, kernel.shape[2]
     padded = pad(data, (0, 0, pt, pl), (0, 0, pb, pr), 0, name="pad") if any((pt, pl, pb, pr)) else data
 
     def transform_input(n, y, x, e, u, c):

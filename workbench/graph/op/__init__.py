@@ -10,7 +10,7 @@ import difflib
 from ...errors import TypeCheckError
 from .registry import Op, OpPattern
 
-_MODULES = ("elemwise", "broadcast", "nn", "layout", "transform", "reduce")
+_MODULES = ("elemwise", "broadcast", "conv", "nn", "layout", "transform", "reduce")
 
 
 def _collect() -> dict:

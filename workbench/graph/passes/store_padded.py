@@ -58,8 +58,8 @@ def is_kernel_call(n) -> bool:
 
 
 def conv_padding(fn: Function, param: Var):
-    """The padding of the packed conv that reads ``param`` of group ``fn`` as its data, when that is the
-    parameter's only use in the group and the padding is not zero; else None.
+    """The padding of the packed (or Winograd) conv that reads ``param`` of group ``fn`` as its data, when that
+    is the parameter's only use in the group and the padding is not zero; else None.
 
     >>> from workbench.graph import ops
     >>> p, w = ops.var("p", (1, 1, 8, 8, 16)), ops.var("w", (1, 16, 3, 3, 16))

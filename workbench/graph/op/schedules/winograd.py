@@ -24,13 +24,10 @@ from __future__ import annotations
 
 from ....schedule import Schedule, create_schedule
 from ....te.tensor import ComputeOp, Tensor
+from .conv2d_packed import _divisor
 from .generic import inline_injective, schedule_rest
 
 TILE_BLOCK = 7   # tiles per block: one accumulator vector each
-
-
-def _divisor(extent: int, hi: int) -> int:
-    return next(d for d in range(min(hi, extent), 0, -1) if extent % d == 0)
 
 
 def schedule_conv2d_winograd(outs: list, anchor: Tensor) -> Schedule:
