@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from workbench.ansor import AnsorTuner, SearchTask
-from workbench.ansor.evolution import EvolutionarySearch, register_block, spread
+from workbench.ansor.evolution import MUTATION_WEIGHTS, EvolutionarySearch, register_block, spread
 from workbench.ansor.features import STORE_FEATURE_NAMES
 from workbench.ansor.program import sample_program
 from workbench.tune.measure import ErrorKind, MeasureResult
@@ -51,7 +51,7 @@ def test_spread_caps_each_register_block_and_fills_up_when_blocks_run_out():
 def blocks_of_a_second_batch(share: float):
     task = SearchTask("mm", *dags.matmul(64, 64, 64))
     search = EvolutionarySearch(task, LinearModel(1), random.Random(0), population=32, generations=2,
-                                block_share=share)
+                                block_share=share, novel=0.0, exploit=0.0)   # the spread alone
     first = search.next_batch(8, set())
     batch = search.next_batch(16, {p.key() for p in first}, elites=first)
     assert len(batch) == 16
@@ -61,7 +61,8 @@ def blocks_of_a_second_batch(share: float):
     return Counter(register_block(p) for p in evolved), len(evolved)
 
 
-def test_a_batch_is_unmeasured_and_spread_over_register_blocks():
+def test_a_batch_is_unmeasured_and_spread_over_register_blocks(monkeypatch):
+    monkeypatch.setitem(MUTATION_WEIGHTS, "register_block", 0)    # tile-size steps only: children crowd
     counts, n = blocks_of_a_second_batch(0.25)
     assert max(counts.values()) <= math.ceil(0.25 * n), counts
     crowded, _ = blocks_of_a_second_batch(1.0)                          # no share: one block takes most
@@ -85,3 +86,19 @@ def test_the_tuner_keeps_the_best_few_of_each_register_block_as_parents():
     counts = Counter(register_block(p) for _, p in tuner.elites)
     assert len(slow) == 12 and len(tuner.elites) == 16 and counts[blocks[0]] == 4, counts
     assert [p for _, p in tuner.elites[:4]] == fast[:4]                 # the best of that block, best first
+
+
+def test_a_batch_starts_with_neighbours_of_the_best_then_untried_register_blocks():
+    task = SearchTask("mm", *dags.matmul(64, 64, 64))
+    search = EvolutionarySearch(task, LinearModel(1), random.Random(0), population=32, generations=2,
+                                novel=0.25, exploit=0.125)
+    first = search.next_batch(8, set())
+    offered = []
+    draw = search.neighbours
+    search.neighbours = lambda p: offered.extend(draw(p)) or offered
+    batch = search.next_batch(16, {p.key() for p in first}, elites=first)
+    near, fresh = batch[:2], batch[2:6]
+    assert {p.key() for p in near} <= {p.key() for p in offered}          # one mutation from the best
+    tried = {register_block(p) for p in first}
+    assert not {register_block(p) for p in fresh} & tried                  # blocks not measured yet ...
+    assert len({register_block(p) for p in fresh}) == 4                     # ... one program each

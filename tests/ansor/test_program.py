@@ -201,3 +201,25 @@ def test_a_blocked_max_pool_splits_rows_like_its_default_schedule():
     for _ in range(6):
         prog = sample_program(rng.choice(task.sketches), rng)
         check(task, Reference.from_tensors(task.inputs, task.outputs, seed=1), prog)
+
+
+def test_a_register_block_mutation_jumps_to_another_block_with_the_rest_dividing():
+    from workbench.ansor.evolution import mutate_block
+    from workbench.ansor.program import register_blocks
+    task, ref, rng = TASKS["matmul"], REFS["matmul"], random.Random(1)
+    allowed = set(register_blocks([64, 48]))
+    moved = 0
+    for _ in range(20):
+        prog = sample_program(task.sketches[1], rng)
+        child = mutate_block(prog, rng)
+        if child is None:
+            continue
+        tiles, before = child.decisions["C.local"]["tile"], prog.decisions["C.local"]["tile"]
+        block = (tiles["i"][-1], tiles["j"][-1])
+        assert block in allowed and block != (before["i"][-1], before["j"][-1])
+        assert all(e % math.prod(tiles[a]) == 0 for a, e in (("i", 64), ("j", 48)))
+        assert tiles["k"] == before["k"]
+        moved += 1
+        last = child
+    assert moved >= 10
+    check(task, ref, last)
