@@ -5,11 +5,13 @@ from collections import Counter
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from workbench.ansor import AnsorTuner, SearchTask
 from workbench.ansor.evolution import MUTATION_WEIGHTS, EvolutionarySearch, register_block, spread
 from workbench.ansor.features import STORE_FEATURE_NAMES
 from workbench.ansor.program import sample_program
+from workbench.errors import TuningError
 from workbench.tune.measure import ErrorKind, MeasureResult
 
 from . import dags
@@ -102,3 +104,11 @@ def test_a_batch_starts_with_neighbours_of_the_best_then_untried_register_blocks
     tried = {register_block(p) for p in first}
     assert not {register_block(p) for p in fresh} & tried                  # blocks not measured yet ...
     assert len({register_block(p) for p in fresh}) == 4                     # ... one program each
+
+
+def test_shares_outside_a_batch_are_refused_by_name():
+    task = SearchTask("mm", *dags.matmul(64, 64, 64))
+    with pytest.raises(TuningError, match=r"novel.*each in \[0, 1\].*'novel': 1.5"):
+        EvolutionarySearch(task, LinearModel(1), random.Random(0), novel=1.5)
+    with pytest.raises(TuningError, match="eps \\+ novel \\+ exploit at most 1"):
+        EvolutionarySearch(task, LinearModel(1), random.Random(0), novel=0.6, exploit=0.5)

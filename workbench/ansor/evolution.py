@@ -50,6 +50,7 @@ import random
 
 import numpy as np
 
+from ..errors import TuningError
 from .features import store_features
 from .program import (MAX_INNER, UNROLL_STEPS, VECTOR_WIDTHS, Program, register_blocks, sample_program,
                       splits_for_threads, thread_split_axis)
@@ -106,7 +107,19 @@ def mutate_tile(prog: Program, rng: random.Random) -> Program | None:
 def mutate_block(prog: Program, rng: random.Random) -> Program | None:
     """Give one tiled stage another register block (``program.register_blocks``), its other tile levels
     kept where they still divide: one step between two good blocks, where moving single factors would
-    pass through a block that spills or idles lanes, which the model rates low."""
+    pass through a block that spills or idles lanes, which the model rates low. None when the
+    program has no tiled stage to change or the new tiles would not split the threads' axis evenly.
+
+    >>> from workbench import te
+    >>> from workbench.ansor import SearchTask
+    >>> A, B = te.placeholder((64, 64), name="A"), te.placeholder((64, 64), name="B")
+    >>> k = te.reduce_axis((0, 64), name="k")
+    >>> C = te.compute((64, 64), lambda i, j: te.sum(A[i, k] * B[k, j], axis=k), name="C")
+    >>> prog = sample_program(SearchTask("mm", [A, B], [C]).sketches[0], random.Random(0))
+    >>> child = mutate_block(prog, random.Random(0))
+    >>> register_block(prog), register_block(child)       # 4 x 64 accumulators -> 1 x 64
+    ((('C', (('i', 4), ('j', 64))),), (('C', (('i', 1), ('j', 64))),))
+    """
     tiled = [(s, d) for s, d in prog.decisions.items() if "tile" in d and not prog.sketch.plans[s].unblock]
     if not tiled:
         return None
@@ -254,6 +267,11 @@ class EvolutionarySearch:
     def __init__(self, task, model, rng: random.Random, population: int = 96, generations: int = 3,
                  mutation_prob: float = 0.85, eps: float = 0.1, block_share: float = 0.25, novel: float = 0.25,
                  exploit: float = 0.125, neighbour_draws: int = 256):
+        shares = {"eps": eps, "block_share": block_share, "novel": novel, "exploit": exploit}
+        bad = {k: v for k, v in shares.items() if not 0 <= v <= 1}
+        if bad or eps + novel + exploit > 1:
+            raise TuningError(f"EvolutionarySearch: eps, block_share, novel and exploit are shares of a batch, each in "
+                              f"[0, 1], and eps + novel + exploit at most 1; got {shares}")
         self.task, self.model, self.rng = task, model, rng
         self.population, self.generations = population, generations
         self.mutation_prob, self.eps, self.block_share = mutation_prob, eps, block_share
@@ -297,7 +315,13 @@ class EvolutionarySearch:
         return out
 
     def neighbours(self, prog: Program) -> list:
-        """Legal programs one mutation away from ``prog`` (distinct schedules, ``prog``'s own excluded)."""
+        """Legal programs one mutation away from ``prog`` (distinct schedules, ``prog``'s own excluded),
+        from ``neighbour_draws`` random mutations.
+
+        >>> near = search.neighbours(best)                  # doctest: +SKIP
+        >>> all(search.lowered(p) is not None for p in near)   # doctest: +SKIP
+        True
+        """
         out, taken = [], {self.lowered(prog)[2]}
         for _ in range(self.neighbour_draws):
             c = mutate(prog, self.rng)
