@@ -11,6 +11,7 @@ from workbench.ansor import AnsorTuner, SearchTask
 from workbench.ansor.evolution import MUTATION_WEIGHTS, EvolutionarySearch, register_block, spread
 from workbench.ansor.features import STORE_FEATURE_NAMES
 from workbench.ansor.program import sample_program
+from workbench.ansor.roofline import estimate_cycles
 from workbench.errors import TuningError
 from workbench.tune.measure import ErrorKind, MeasureResult
 
@@ -106,9 +107,37 @@ def test_a_batch_starts_with_neighbours_of_the_best_then_untried_register_blocks
     assert len({register_block(p) for p in fresh}) == 4                     # ... one program each
 
 
+class Unfitted:
+    """The cost model before anything is measured."""
+    fitted = False
+
+
+def first_round(**shares):
+    """A first batch of 16 and the random programs drawn for it: the roofline's pool, then the rest."""
+    task = SearchTask("mm", *dags.matmul(64, 64, 64))
+    search = EvolutionarySearch(task, Unfitted(), random.Random(0), prior_pool=64, **shares)
+    draws, draw = [], search.random_programs
+    search.random_programs = lambda n, exclude: draws.append(draw(n, exclude)) or draws[-1]
+    return search, search.next_batch(16, set()), draws
+
+
+def test_the_first_batch_measures_the_best_of_a_pool_by_the_roofline_then_random_programs():
+    search, batch, (pool, rest) = first_round(prior=0.75, block_share=1.0)     # no spread: the 12 best
+    cycles = {p.key(): estimate_cycles(search.lowered(p)[0]) for p in pool}
+    assert len(pool) == 64 and [p.key() for p in batch[:12]] == sorted(cycles, key=cycles.get)[:12]
+    assert batch[12:] == rest and len(rest) == 4                               # the rest: random
+    assert len({search.lowered(p)[2] for p in batch}) == 16                    # 16 distinct schedules
+    search, batch, _ = first_round(prior=0.75, block_share=0.25)
+    assert max(Counter(register_block(p) for p in batch[:12]).values()) <= 3   # spread over blocks
+    _, batch, draws = first_round(prior=0.0)
+    assert len(draws) == 1 and draws[0] == batch                               # no prior: all random
+
+
 def test_shares_outside_a_batch_are_refused_by_name():
     task = SearchTask("mm", *dags.matmul(64, 64, 64))
     with pytest.raises(TuningError, match=r"novel.*each in \[0, 1\].*'novel': 1.5"):
         EvolutionarySearch(task, LinearModel(1), random.Random(0), novel=1.5)
     with pytest.raises(TuningError, match="eps \\+ novel \\+ exploit at most 1"):
         EvolutionarySearch(task, LinearModel(1), random.Random(0), novel=0.6, exploit=0.5)
+    with pytest.raises(TuningError, match="'prior': -0.5"):
+        EvolutionarySearch(task, LinearModel(1), random.Random(0), prior=-0.5)

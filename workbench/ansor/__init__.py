@@ -4,7 +4,8 @@ From a compute definition alone: ``analysis`` finds what each stage is (inlinabl
 data reuse, fusible consumer); ``sketch`` derives program structures by rules
 (SSRSRS multi-level tiling, fusion, cache stages, rfactor); ``program`` fills in
 tile sizes and annotations at random; ``evolution`` evolves programs under the
-``cost_model`` (xgboost over per-store ``features``); ``tuner`` measures and learns;
+``cost_model`` (xgboost over per-store ``features``), starting from the programs a
+``roofline`` estimate rates best; ``tuner`` measures and learns;
 ``scheduler`` shares a budget among a model's tasks (``extract_tasks``); ``apply``
 replays the best traces when compiling.
 
