@@ -141,3 +141,5 @@ def test_shares_outside_a_batch_are_refused_by_name():
         EvolutionarySearch(task, LinearModel(1), random.Random(0), novel=0.6, exploit=0.5)
     with pytest.raises(TuningError, match="'prior': -0.5"):
         EvolutionarySearch(task, LinearModel(1), random.Random(0), prior=-0.5)
+    with pytest.raises(TuningError, match="prior_pool .* an integer >= 0 .*got -1"):
+        EvolutionarySearch(task, LinearModel(1), random.Random(0), prior_pool=-1)

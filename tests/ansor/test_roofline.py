@@ -84,3 +84,10 @@ def test_an_rfactor_whose_fused_index_goes_through_div_and_mod_ranks_below_the_p
         for part in ("inner", "outer"):
             prog = Program(rf, {**stages, "sumsq": {"rf": [factor, part]}})
             assert estimate_cycles(task.lower(prog), threads=1) > 1.5 * cycles, (factor, part)
+
+
+def test_a_thread_count_below_one_is_refused_by_name():
+    f = matmul(64, 4, 16)
+    for bad in (0, -2, 1.5):
+        with pytest.raises(ValueError, match=r"threads must be a positive integer.*got"):
+            estimate_cycles(f, threads=bad)

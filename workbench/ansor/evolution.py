@@ -280,6 +280,9 @@ class EvolutionarySearch:
         if bad or eps + novel + exploit > 1:
             raise TuningError(f"EvolutionarySearch: eps, block_share, novel, exploit and prior are shares of a batch, "
                               f"each in [0, 1], and eps + novel + exploit at most 1; got {shares}")
+        if not isinstance(prior_pool, int) or prior_pool < 0:
+            raise TuningError(f"EvolutionarySearch: prior_pool is how many random programs the roofline ranks for the "
+                              f"first batch, an integer >= 0 (0: a random first batch); got {prior_pool!r}")
         self.task, self.model, self.rng = task, model, rng
         self.population, self.generations = population, generations
         self.mutation_prob, self.eps, self.block_share = mutation_prob, eps, block_share

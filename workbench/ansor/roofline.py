@@ -65,6 +65,7 @@ from ..tir.expr import Var
 from ..tir.functor import free_vars
 from ..tir.stmt import ForKind, PrimFunc
 from ..tune.features import _collect, _flat_coefs, _footprint
+from .features import _accumulator_registers
 from .program import VECTOR_LANES
 
 FMA_PORTS = 2        # vector multiply-adds issued per cycle
@@ -80,7 +81,11 @@ DEFAULT_CACHES = ((48 << 10, 64.0), (1 << 20, 32.0), (16 << 20, 12.0))
 @functools.lru_cache(maxsize=1)
 def caches() -> tuple:
     """``(bytes, bytes per cycle into it)`` of each data cache level of this machine, L1 first
-    (sizes from ``/sys/devices/system/cpu/cpu0/cache``; the bandwidths are typical ones)."""
+    (sizes from ``/sys/devices/system/cpu/cpu0/cache``; the bandwidths are typical ones).
+
+    >>> [size >> 10 for size, _ in caches()]     # doctest: +SKIP
+    [48, 1024, 32768]
+    """
     sizes = {}
     root = "/sys/devices/system/cpu/cpu0/cache"
     try:
@@ -144,7 +149,7 @@ def _auto_vectorized(site) -> bool:
                for b, i, _ in site.accesses)
 
 
-def site_cycles(site, params: set, threads: int) -> float:
+def _site_cycles(site, params: set, threads: int) -> float:
     """Estimated cycles of one store site (``tune.features._StoreSite``), ``threads`` sharing its parallel loop."""
     loops, ext = site.loops, site.extents
     kinds = [f.kind for f in loops]
@@ -177,13 +182,10 @@ def site_cycles(site, params: set, threads: int) -> float:
     else:
         arith = o["float_addsub"] + o["float_mul"] + 4 * o["float_div"] + o["float_other"]
     cycles = max(instructions * arith / FMA_PORTS, site.iters / max(1, inside) * loads / LOAD_PORTS)
-    if accum:
-        acc = _footprint(target, site.store.indices, loops, ext, r)
-        registers = acc / v * math.ceil(v / VECTOR_LANES) if vec else acc
-        if red and target in params:
-            cycles += instructions * max(1, arith) * 0.5    # accumulating in the output: a store per update
-        if registers > ACC_REGISTERS:
-            cycles += instructions * max(1, arith)          # accumulators in memory: a load and a store each
+    if accum and red and target in params:
+        cycles += instructions * max(1, arith) * 0.5        # accumulating in the output: a store per update
+    if _accumulator_registers(site) > ACC_REGISTERS:
+        cycles += instructions * max(1, arith)              # accumulators in memory: a load and a store each
     loop = [k for k, kd in enumerate(kinds) if kd in (ForKind.SERIAL, ForKind.PARALLEL)
             and not (k >= r and inside <= SHORT_LOOP)]
     if loop:
@@ -219,8 +221,16 @@ def _traffic(site, capacity: int) -> float:
 
 
 def estimate_cycles(func: PrimFunc, threads: int | None = None) -> float:
-    """Estimated cycles of one run of ``func`` (lower is faster; for ranking programs)."""
+    """Estimated cycles of one run of ``func`` with ``threads`` sharing its parallel loops (lower is
+    faster; for ranking programs, see the module's example).
+
+    >>> estimate_cycles(wb.lower(naive, [A, B, C]), threads=1)     # doctest: +SKIP
+    33587328.0
+    """
+    threads = default_num_threads() if threads is None else threads
+    if not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"estimate_cycles: threads must be a positive integer (None: this machine's), "
+                         f"got {threads!r}")
     sites, _, _, _ = _collect(func)
     params = set(func.params)
-    threads = threads or default_num_threads()
-    return sum(site_cycles(s, params, threads) for s in sites)
+    return sum(_site_cycles(s, params, threads) for s in sites)
