@@ -3,9 +3,10 @@
 Part 1: for each operator (1D/2D/3D conv, matmul, grouped, dilated, depthwise and transposed
 conv, capsule conv, matrix 2-norm), Ansor tunes with ``--trials`` measurements; where AutoTVM
 has a template (matmul, conv2d, depthwise) its XGBoost tuner gets the same budget on the same
-computation, with the same measurer. Then the best program of each is measured again, side by
-side in turns (6 rounds, medians): each tuner's best was the fastest of many timings taken at
-different moments on a shared machine, which flatters whichever was luckier. Printed per task:
+computation, with the same measurer. Each tuner ends by confirming its winner (``--confirm`` 4: its 4
+best measured again, 3 rounds in turns, the lowest median wins; 0 keeps the fastest single timing).
+Then the winner of each is measured again, side by side in turns (6 rounds, medians): a best taken
+at a different moment of a shared machine flatters whichever tuner was luckier. Printed per task:
 the GFLOPS of each winner side by side, the ratio, the bests as seen while tuning, and the trials
 each needed to reach 90% of its own final best. GFLOPS count 2 x multiply-adds for both.
 
@@ -29,6 +30,7 @@ usage: python benchmarks/ansor_vs_autotvm.py [--trials 64] [--tasks C2D,GMM] [--
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import tempfile
@@ -46,7 +48,7 @@ from workbench import ansor, autotvm, tune  # noqa: E402
 from workbench.autotvm.task import flop_of  # noqa: E402
 from workbench.graph.passes import PassContext  # noqa: E402
 from workbench.tune import Measurer  # noqa: E402
-from workbench.tune.measure import ErrorKind  # noqa: E402
+from workbench.tune.confirm import confirm  # noqa: E402
 
 
 def trials_to_90(curve: list) -> int:
@@ -63,16 +65,10 @@ def gflops_curve(hist, scale: float) -> list:
 
 def side_by_side(measurer, funcs: list, ref, rounds: int = 6) -> list:
     """Median seconds of each of ``funcs``, measured in turns (the order swapped each round)."""
-    times = [[] for _ in funcs]
-    for r in range(rounds):
-        order = list(range(len(funcs)))[::1 if r % 2 == 0 else -1]
-        for k, res in zip(order, measurer.measure([funcs[k] for k in order], ref)):
-            if res.error is ErrorKind.NONE:
-                times[k].append(res.mean)
-    return [statistics.median(t) if t else float("nan") for t in times]
+    return [t if math.isfinite(t) else float("nan") for t in confirm(measurer, funcs, ref, rounds=rounds).medians]
 
 
-def run_suite(names, trials: int, batch: int, measurer, seed: int) -> None:
+def run_suite(names, trials: int, batch: int, measurer, seed: int, top: int = 4) -> None:
     print(f"\n{'task':5s} {'MFLOP':>8s} {'AutoTVM':>9s} {'Ansor':>9s} {'Ansor/AT':>9s} {'(tuning:':>9s} {'AT':>6s} "
           f"{'Ansor)':>7s} {'AT@90%':>7s} {'An@90%':>7s} {'AT s':>6s} {'An s':>6s}")
     for name in names:
@@ -88,13 +84,13 @@ def run_suite(names, trials: int, batch: int, measurer, seed: int) -> None:
         if atask is not None:
             t0 = time.perf_counter()
             at_tuner = autotvm.XGBTuner(atask, seed=seed)
-            h = at_tuner.tune(trials, measurer=measurer, batch_size=batch)
+            h = at_tuner.tune(trials, measurer=measurer, batch_size=batch, confirm=top)
             at_s = time.perf_counter() - t0
             curve = gflops_curve(h, flop / atask.flop)
             at_best, at90 = (curve[-1] if curve else 0.0), trials_to_90(curve)
         t0 = time.perf_counter()
         tuner = ansor.AnsorTuner(stask, seed=seed)
-        h = tuner.tune(trials, measurer=measurer, batch_size=batch)
+        h = tuner.tune(trials, measurer=measurer, batch_size=batch, confirm=top)
         an_s = time.perf_counter() - t0
         curve = gflops_curve(h, flop / stask.flop)
         an_best, an90 = (curve[-1] if curve else 0.0), trials_to_90(curve)
@@ -182,6 +178,9 @@ def main():
     ap.add_argument("--e2e-batch", type=int, default=8, help="trials per task-scheduler round")
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--confirm", type=int, default=4,
+                    help="single-operator suite: each tuner measures its best N again at the end, 3 rounds in turns, "
+                         "and keeps the lowest median (0: the fastest single timing)")
     ap.add_argument("--layout", choices=list(LAYOUTS), default="blocked",
                     help="ResNet-18's layout: plain NCHW, packed conv kernels (pack_conv_kernels), or packed "
                          "kernels with channel-blocked activations between them (also block_layout)")
@@ -198,7 +197,7 @@ def main():
         raise SystemExit(f"unknown tasks {unknown}; the suite has {', '.join(SUITE)}")
     if names:
         with Measurer(timeout=10, flush_cache=args.flush_cache) as m:
-            run_suite(names, args.trials, args.batch, m, args.seed)
+            run_suite(names, args.trials, args.batch, m, args.seed, args.confirm)
     if args.e2e_trials > 0:
         with Measurer(timeout=10, flush_cache=not args.e2e_warm) as m:
             run_end_to_end(args.e2e_trials, args.rounds, m, args.seed, args.e2e_batch, layout=args.layout)

@@ -66,9 +66,10 @@ def test_tuner_records_and_resumes(tmp_path):
     m = FakeMeasurer({"small": 1e-5})
     h = AnsorTuner(task, seed=0, population=16).tune(12, measurer=m, batch_size=4, records=path)
     assert isinstance(h, History) and h.n_trials == 12
+    assert len(m.calls) == 12 + 4 * 3    # then the best 4 measured again in 3 rounds
     again = AnsorTuner(task, seed=1, population=16)
-    h2 = again.tune(16, measurer=m, batch_size=4, records=path)
-    assert again.trial == 16 and len(m.calls) == 16   # 12 resumed from the file, 4 measured
+    h2 = again.tune(16, measurer=m, batch_size=4, records=path, confirm=0)
+    assert again.trial == 16 and len(m.calls) == 24 + 4   # 12 resumed from the file (not their confirmations)
     assert h2.n_trials == 16
 
 
@@ -100,3 +101,58 @@ def test_a_model_task_measures_its_default_schedule_first(tmp_path):
     assert "baseline" in tuner.measured
     base = task.program(rows[0]["config"])          # replays to the group's default schedule
     assert str(base.apply().trace) == str(task.baseline().trace)
+
+
+class LuckyMeasurer(FakeMeasurer):
+    """The first timing of each program is lucky by up to 50% (a fixed factor per program), the later ones exact."""
+
+    def __init__(self, base: dict):
+        super().__init__(base)
+        self.seen = set()
+
+    def measure(self, funcs, ref):
+        out = super().measure(funcs, ref)
+        for k, f in enumerate(funcs):
+            if str(f) not in self.seen:
+                self.seen.add(str(f))
+                luck = 0.5 + 0.5 * (zlib.crc32(("luck" + str(f)).encode()) % 1000) / 1000
+                out[k] = MeasureResult((out[k].costs[0] * luck,), ErrorKind.NONE)
+        return out
+
+    def exact(self, f) -> float:
+        return self.base[f.name] * (1 + 3 * (zlib.crc32(str(f).encode()) % 1000) / 1000)
+
+
+def test_ansor_confirms_its_winner_by_medians_not_by_a_lucky_timing(tmp_path):
+    from workbench.ansor import apply_history_best
+    from workbench.tune import records
+    task, path = SearchTask("big", *dags.matmul(64, 64, 64)), str(tmp_path / "t.jsonl")
+    m = LuckyMeasurer({"big": 1e-3})
+    tuner = AnsorTuner(task, seed=0, population=16)
+    hist = tuner.tune(24, measurer=m, batch_size=8, records=path)
+    c = tuner.confirmation
+    assert len(c.configs) == 4 and all(len(ts) == 3 for ts in c.seconds)
+    exact = [m.exact(tuner.search.lowered(p)[0]) for p in c.configs]
+    truly_best = c.configs[exact.index(min(exact))]
+    luckiest = max(tuner.measured, key=tuner.measured.get)
+    assert luckiest == c.configs[0].key() != truly_best.key()   # the lucky timing would have won
+    assert tuner.best_program is truly_best and tuner.best_seconds == pytest.approx(min(exact))
+    assert hist.confirmed_gflops == pytest.approx(tuner.best_gflops)
+    rows = list(records.load(path))
+    assert len(records.trials(rows)) == 24 and len(rows) == 24 + 12
+    (row,) = apply_history_best(path).rows.values()                 # what a compile replays
+    assert task.program(row["config"]).key() == truly_best.key()
+
+
+def test_the_scheduler_confirms_every_task_it_tuned():
+    big, small = two_tasks()
+    m = LuckyMeasurer({"big": 1e-3, "small": 1e-6})
+    sched = TaskScheduler([(big, 4), (small, 1)], batch_size=4, population=16, seed=0)
+    sched.tune(32, measurer=m, verbose=False)
+    for tuner, hist in zip(sched.tuners, sched.histories):
+        c = tuner.confirmation
+        exact = [m.exact(tuner.search.lowered(p)[0]) for p in c.configs]
+        assert tuner.best_program is c.configs[exact.index(min(exact))] and hist.confirmed is not None
+    assert sum(sched.trials()) == 32   # confirmations are not trials
+    with pytest.raises(TuningError, match="confirm_rounds"):
+        TaskScheduler([big]).tune(8, measurer=m, confirm_rounds=0)

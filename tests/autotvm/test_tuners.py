@@ -6,13 +6,14 @@ matmul end to end with the real ``Measurer``.
 """
 import json
 import math
+import zlib
 
 import numpy as np
 import pytest
 
 from workbench.autotvm.space import ConfigSpace
 from workbench.autotvm.tuners import GATuner, GridSearchTuner, RandomTuner, Tuner, XGBTuner
-from workbench.errors import ScheduleError
+from workbench.errors import ScheduleError, TuningError
 from workbench.tune import records
 from workbench.tune.callbacks import History
 from workbench.tune.cost_model import rank_accuracy
@@ -204,7 +205,7 @@ def test_resume_after_interruption(tmp_path, name):
     hist = tuner.tune(40, measurer=FakeMeasurer(), records=path, callbacks=[second])
     assert len(second.seen) == 24 and not set(second.seen) & set(first.seen)
     assert tuner.trial == 40 and hist.n_trials == 40
-    rows = list(records.load(path))
+    rows = records.trials(records.load(path))   # then 4 x 3 confirmation rows of the best 4
     assert len(rows) == 40 and len({r["config"]["index"] for r in rows}) == 40
     ok = [task.space.get(i) for i in first.seen]
     best_first = max(fake_gflops(task, c) for c in ok if not isinstance(_lowered(task, c), Exception))
@@ -218,7 +219,7 @@ def test_resume_after_interruption(tmp_path, name):
 def test_resume_skips_rows_of_other_tasks_and_torn_lines(tmp_path):
     path = tmp_path / "mixed.jsonl"
     other = FakeTask(n=128)
-    RandomTuner(other, seed=0).tune(8, measurer=FakeMeasurer(), records=path)
+    RandomTuner(other, seed=0).tune(8, measurer=FakeMeasurer(), records=path, confirm=0)
     with open(path, "a") as f:
         f.write('{"version": 1, "tool": "autot')  # torn last line
     cb = trace()
@@ -242,6 +243,49 @@ def test_warm_start_from_a_similar_task(tmp_path):
         got[key] = np.mean([fake_gflops(task, task.space.get(i)) for i in cb.seen])
     assert warm.last_predictions is not None
     assert got["warm"] > got["cold"]
+
+
+class LuckyMeasurer(FakeMeasurer):
+    """The first timing of each config is lucky by up to 50% (a fixed factor per config), the later ones exact."""
+
+    def measure(self, funcs, ref):
+        seen = set(self.measured)
+        out = super().measure(funcs, ref)
+        for k, f in enumerate(funcs):
+            if not isinstance(f, Exception) and f.config.index not in seen:
+                seen.add(f.config.index)
+                luck = 0.5 + 0.5 * (zlib.crc32(str(f.config.index).encode()) % 1000) / 1000
+                out[k] = MeasureResult((out[k].costs[0] * luck,), ErrorKind.NONE)
+        return out
+
+
+@pytest.mark.parametrize("name, seed", [("random", 3), ("xgb", 0)])   # seeds where luck would mislead
+def test_the_winner_is_confirmed_by_medians_not_picked_by_a_lucky_timing(tmp_path, name, seed):
+    from workbench.autotvm.apply import apply_history_best
+    task, path = FakeTask(), tmp_path / "run.jsonl"
+    lucky = TUNERS[name](task, seed=seed)
+    lucky.tune(32, measurer=LuckyMeasurer(), confirm=0)
+    tuner = TUNERS[name](task, seed=seed)
+    hist = tuner.tune(32, measurer=LuckyMeasurer(), records=path)
+    c = tuner.confirmation
+    assert [cfg.index for cfg in c.configs] == sorted(tuner.scores, key=lambda i: -tuner.scores[i])[:4]
+    truly_best = min(c.configs, key=fake_seconds)
+    assert lucky.best_config.index != truly_best.index        # the lucky timing would have won
+    assert tuner.best_config.index == truly_best.index
+    assert tuner.best_gflops == pytest.approx(fake_gflops(task, truly_best))
+    assert hist.confirmed_gflops == pytest.approx(tuner.best_gflops)
+    rows = list(records.load(path))
+    assert len(rows) == 32 + 12 and sum(map(records.is_confirmation, rows)) == 12
+    assert apply_history_best(path).best_config(task).index == truly_best.index   # what a compile uses
+
+
+def test_confirm_arguments_are_checked_before_anything_is_measured():
+    m = FakeMeasurer()
+    with pytest.raises(TuningError, match="confirm is how many"):
+        RandomTuner(FakeTask()).tune(4, measurer=m, confirm=-1)
+    with pytest.raises(TuningError, match="confirm_rounds"):
+        RandomTuner(FakeTask()).tune(4, measurer=m, confirm_rounds=0)
+    assert m.measured == []
 
 
 def test_base_tuner_and_bad_arguments():
@@ -276,8 +320,15 @@ def real_tuning(name, measurer, tmp_path, n, shape=(256, 256, 256)):
     hist = tuner.tune(n, measurer=measurer, records=tmp_path / "mm.jsonl")
     fb = task.fallback.index
     assert fb in tuner.scores and tuner.scores[fb] > 0      # measured in this run, correct
-    assert tuner.best_gflops >= tuner.scores[fb]
-    assert hist.n_trials == n and len(list(records.load(tmp_path / "mm.jsonl"))) == n
+    rows = list(records.load(tmp_path / "mm.jsonl"))
+    assert hist.n_trials == n and len(records.trials(rows)) == n
+    # then the best 4 measured again, 3 rounds in turns: the lowest median wins, in the records too
+    c = tuner.confirmation
+    assert len(rows) == n + 12 and len(c.configs) == 4 and all(len(ts) == 3 for ts in c.seconds)
+    assert [cfg.index for cfg in c.configs] == sorted(tuner.scores, key=lambda i: -tuner.scores[i])[:4]
+    assert tuner.best_config is c.winner and tuner.best_gflops == pytest.approx(task.flop / min(c.medians) / 1e9)
+    assert records.best(rows, task.key)["config"]["index"] == c.winner.index
+    assert hist.confirmed_gflops == pytest.approx(tuner.best_gflops)
     return tuner, hist, fb
 
 

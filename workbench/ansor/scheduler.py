@@ -6,7 +6,8 @@ sum the most (Ansor's gradient strategy): the expected gain of task ``i`` mixes 
 recent progress (how much its latency fell over its last rounds) with an optimistic
 guess (its latency could keep falling in proportion to what it has reached so far),
 times its weight. ``strategy="round-robin"`` gives every task a round in turn, for
-comparison. All tasks share one cost model (labels are normalized per task).
+comparison. All tasks share one cost model (labels are normalized per task). At the end, each task's
+``confirm`` best programs are measured again in turns and the lowest median wins (``tune.confirm``).
 
 >>> tasks = extract_tasks(mod)                                     # doctest: +SKIP
 >>> sched = TaskScheduler(tasks)                                   # doctest: +SKIP
@@ -85,14 +86,19 @@ class TaskScheduler:
         return max(live, key=lambda i: self._gain(i))
 
     # ---------------------------------------------------------------- the loop
-    def tune(self, n_trial: int, measurer=None, records=None, callbacks=(), verbose: bool = True):
+    def tune(self, n_trial: int, measurer=None, records=None, callbacks=(), verbose: bool = True,
+             confirm: int = 4, confirm_rounds: int = 3):
         """Spend ``n_trial`` measurements over the tasks; returns ``{task key: History}``.
 
         ``records``: a records file; programs already in it are resumed (they teach the
         model and count toward their task's rounds) and new results are appended.
+        ``confirm``: then, for each task with new trials, measure this many of its best again,
+        ``confirm_rounds`` times in turns, and keep the lowest median (0: none).
         """
+        from ..tune import confirm as cf
         from ..tune.callbacks import log_to_file
         from ..tune.measure import Measurer
+        cf.check(confirm, confirm_rounds)
         own = measurer is None
         measurer = Measurer() if own else measurer
         logger = log_to_file(records, tool="ansor") if records is not None else None
@@ -104,6 +110,7 @@ class TaskScheduler:
                         self.rounds[k] += 1
                         self.curves[k].append(tuner.best_seconds)
             done = sum(t.trial for t in self.tuners)
+            start = [t.trial for t in self.tuners]
             while done < n_trial:
                 i = self._pick()
                 tuner = self.tuners[i]
@@ -123,6 +130,14 @@ class TaskScheduler:
                     lat = self.estimated_latency()
                     print(f"[{done:>5}/{n_trial}] task {i} {self.tasks[i].name:<24} best "
                           f"{tuner.best_gflops:8.1f} GFLOPS   estimated latency "
+                          f"{lat * 1e3 if math.isfinite(lat) else float('nan'):8.3f} ms", file=sys.stdout)
+            if confirm >= 2:
+                for k, tuner in enumerate(self.tuners):
+                    if tuner.trial > start[k]:
+                        tuner.confirm(measurer, confirm, confirm_rounds, records, self.histories[k])
+                if verbose:
+                    lat = self.estimated_latency()
+                    print(f"confirmed each task's best {confirm} in {confirm_rounds} rounds: estimated latency "
                           f"{lat * 1e3 if math.isfinite(lat) else float('nan'):8.3f} ms", file=sys.stdout)
         finally:
             if own:

@@ -6,7 +6,9 @@ shared ``tune.Measurer`` (isolated workers, checked against the reference), the
 results go to the callbacks (``log_to_file``, ``progress_bar``, ``History``...) and
 then train the cost model. Records use the shared format with ``tool="ansor"``; the
 ``config`` of a row holds the sketch, the decisions and the schedule trace, so a
-records file alone is enough to rebuild the best schedule (``apply_history_best``).
+records file alone is enough to rebuild the best schedule (``apply_history_best``). At the end the
+``confirm`` (4) best programs are measured again in turns and the lowest median wins, as in AutoTVM
+(``tune.confirm``).
 
 >>> task = SearchTask("matmul", [A, B], [C])                       # doctest: +SKIP
 >>> hist = AnsorTuner(task, seed=0).tune(64, records="mm.jsonl")   # doctest: +SKIP
@@ -46,6 +48,7 @@ class AnsorTuner:
         self.best_trial = 0
         self.last_predictions = None
         self.rows_of_batch: list = []
+        self.confirmation = None     # the end-of-run re-measurement (tune.confirm.Confirmation)
 
     # ---------------------------------------------------------------- bookkeeping
     def _throughput(self, result) -> float:
@@ -82,16 +85,17 @@ class AnsorTuner:
         from ..tune.measure import MeasureResult
         if not os.path.exists(path):
             return
-        progs, results = [], []
-        for row in records.load(path):
+        progs, results, seen = [], [], set()
+        for row in records.trials(records.load(path)):
             if row["task"]["key"] != self.task.key or row.get("tool") != "ansor":
                 continue
             try:
                 p = self.task.program(row["config"])
             except Exception:  # noqa: BLE001 - a row of another version of this task: skip it
                 continue
-            if p.key() in self.measured:
+            if p.key() in self.measured or p.key() in seen:
                 continue
+            seen.add(p.key())
             progs.append(p)
             results.append(MeasureResult.from_json(row["result"]))
         if progs:
@@ -131,26 +135,77 @@ class AnsorTuner:
             self._ref = self.task.reference()
         return self._ref
 
+    def confirm(self, measurer, top: int = 4, rounds: int = 3, records=None, history=None):
+        """Measure the ``top`` best programs measured so far ``rounds`` times in turns; the lowest median
+        becomes ``best_program`` (``best_seconds``, ``best_gflops`` its median). Returns the
+        ``Confirmation`` (None with fewer than two successful programs: nothing to choose between).
+
+        ``records``: a path to append the re-measurements to, as confirmation rows; ``history``: a
+        ``History`` to record them in.
+        """
+        from ..tune import confirm as cf
+        from ..tune import records as rec
+        cf.check(top, rounds)
+        ranked = sorted((k for k, g in self.measured.items() if g > 0 and k in self.search.programs),
+                        key=lambda k: -self.measured[k])[:top]
+        if len(ranked) < 2:
+            return None
+        progs = [self.search.programs[k] for k in ranked]
+        funcs = []
+        for p in progs:
+            low = self.search.lowered(p)
+            funcs.append(low[0] if low is not None else
+                         RuntimeError(f"program {p.key()} lowered while tuning but not now"))
+        on_round = None
+        if records is not None:
+            target = rec.target_string()
+
+            def on_round(ps, results):
+                rec.append(records, [rec.make_row(self.task.name, self.task.args, p.to_json(), r, "ansor", target,
+                                                  self.task.flop, confirm=True) for p, r in zip(ps, results)])
+        c = cf.confirm(measurer, funcs, self.reference, progs, rounds, on_round)
+        self.confirmation = c
+        k = c.best_index
+        if k is not None:
+            self.best_program, self.best_seconds = progs[k], c.medians[k]
+            self.best_gflops = self.task.flop / self.best_seconds / 1e9
+        if history is not None:
+            history.add_confirmation([None] * len(progs), [[self._throughput_of(t) for t in ts] for ts in c.seconds])
+        return c
+
+    def _throughput_of(self, seconds: float) -> float:
+        """GFLOPS of a run of ``seconds`` (0 for a failed one)."""
+        return self.task.flop / seconds / 1e9 if math.isfinite(seconds) and seconds > 0 else 0.0
+
     def tune(self, n_trial: int, measurer=None, batch_size: int = 16, callbacks=(), records=None,
-             early_stopping: int | None = None):
-        """Measure up to ``n_trial`` programs (resumed ones included) and return the ``History``."""
+             early_stopping: int | None = None, confirm: int = 4, confirm_rounds: int = 3):
+        """Measure up to ``n_trial`` programs (resumed ones included) and return the ``History``.
+
+        ``confirm``: after new trials, measure this many of the best again, ``confirm_rounds`` times in
+        turns, and keep the lowest median (0: keep the best single timing).
+        """
+        from ..tune import confirm as cf
         from ..tune.callbacks import log_to_file, with_history
         from ..tune.measure import Measurer
 
         if n_trial < 0 or batch_size < 1:
             raise ValueError(f"tune: n_trial must be >= 0 and batch_size >= 1, got {n_trial} and {batch_size}")
+        cf.check(confirm, confirm_rounds)
         callbacks, history = with_history(callbacks)
         if records is not None:
             self._resume(records, history)
             callbacks.insert(0, log_to_file(records, tool="ansor"))
         own = measurer is None
         measurer = Measurer() if own else measurer
+        start = self.trial
         try:
             while self.trial < n_trial:
                 if early_stopping is not None and self.trial - self.best_trial >= early_stopping:
                     break
                 if not self.step(measurer, min(batch_size, n_trial - self.trial), callbacks):
                     break
+            if self.trial > start and confirm >= 2:
+                self.confirm(measurer, confirm, confirm_rounds, records, history)
         finally:
             if own:
                 measurer.close()

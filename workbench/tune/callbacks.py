@@ -71,7 +71,8 @@ class History:
     Use it as a callback; ``batches`` is a list of dicts with ``trials`` (trial numbers,
     counted from 0 across the run), ``configs`` (config indices), ``gflops`` (0 on error),
     ``errors`` (``ErrorKind`` values), ``predicted`` (the cost model's scores, or None)
-    and ``best_gflops`` (after the batch).
+    and ``best_gflops`` (after the batch). ``confirmed`` is the end-of-run confirmation when there
+    was one (``tune.confirm``): ``configs`` re-measured, their ``gflops`` per round and ``medians``.
 
     >>> h = History()
     >>> h.to_json()
@@ -80,6 +81,7 @@ class History:
 
     def __init__(self):
         self.batches: list = []
+        self.confirmed: dict | None = None
 
     def __call__(self, tuner, inputs, results) -> None:
         preds = getattr(tuner, "last_predictions", None)
@@ -95,6 +97,19 @@ class History:
         self.batches.append({"trials": list(range(start, start + len(gflops))), "configs": list(configs),
                              "gflops": [float(g) for g in gflops], "errors": list(errors),
                              "predicted": predicted, "best_gflops": best})
+
+    def add_confirmation(self, configs: list, gflops: list) -> None:
+        """Record the end-of-run re-measurements: per config (an index or a key), its GFLOPS in each round
+        (0 where a round failed)."""
+        import statistics
+        gflops = [[float(g) for g in gs] for gs in gflops]
+        medians = [statistics.median(ok) if (ok := [g for g in gs if g > 0]) else 0.0 for gs in gflops]
+        self.confirmed = {"configs": list(configs), "gflops": gflops, "medians": medians}
+
+    @property
+    def confirmed_gflops(self) -> float | None:
+        """The confirmed winner's median GFLOPS (None when the run was not confirmed)."""
+        return max(self.confirmed["medians"], default=0.0) if self.confirmed else None
 
     @property
     def n_trials(self) -> int:
@@ -117,7 +132,10 @@ class History:
 
     def to_json(self) -> dict:
         """Plain JSON data."""
-        return {"version": 1, "batches": [dict(b) for b in self.batches]}
+        out = {"version": 1, "batches": [dict(b) for b in self.batches]}
+        if self.confirmed:
+            out["confirmed"] = {k: list(v) for k, v in self.confirmed.items()}
+        return out
 
     @staticmethod
     def from_json(d: dict) -> "History":
@@ -127,6 +145,8 @@ class History:
         h = History()
         for b in d["batches"]:
             h.add_batch(b["configs"], b["gflops"], b["errors"], b.get("predicted"))
+        if isinstance(d.get("confirmed"), dict):
+            h.add_confirmation(d["confirmed"]["configs"], d["confirmed"]["gflops"])
         return h
 
     @staticmethod
@@ -143,6 +163,8 @@ class History:
         if key is None and rows:
             key = rows[0]["task"]["key"]
         rows = [r for r in rows if r["task"]["key"] == key]
+        confirmations = [r for r in rows if records.is_confirmation(r)]
+        rows = records.trials(rows)
         if flop is None and rows:
             flop = rows[0]["task"].get("flop", rows[0]["config"].get("flop"))  # rows written by log_to_file carry it
         if flop is None and rows:
@@ -158,10 +180,19 @@ class History:
                 stamp = r.timestamp
                 g = flop / r.mean / 1e9 if r.ok and math.isfinite(r.mean) and r.mean > 0 else 0.0
                 batch.append((row["config"].get("index"), g, r.error.value))
+        by_config: dict = {}
+        for row in confirmations:
+            r = records.result_of(row)
+            g = flop / r.mean / 1e9 if r.ok and math.isfinite(r.mean) and r.mean > 0 else 0.0
+            by_config.setdefault(records.config_key(row), (row["config"].get("index"), []))[1].append(g)
+        if by_config:
+            h.add_confirmation([c for c, _ in by_config.values()], [gs for _, gs in by_config.values()])
         return h
 
     def __repr__(self):
-        return f"<History {len(self.batches)} batches, {self.n_trials} trials, best {self.best_gflops:.2f} GFLOPS>"
+        confirmed = "" if self.confirmed is None else f", confirmed {self.confirmed_gflops:.2f}"
+        return (f"<History {len(self.batches)} batches, {self.n_trials} trials, best {self.best_gflops:.2f} "
+                f"GFLOPS{confirmed}>")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """Notebook display: the trials as static SVG and a plotly figure; viz is imported only here."""

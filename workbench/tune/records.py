@@ -2,6 +2,9 @@
 
 A line is ``{"version": 1, "tool": "autotvm" | "ansor", "task": {"name", "args", "key"},
 "config": {...}, "result": MeasureResult.to_json(), "target": "llvm -mcpu=<host>"}``.
+A *confirmation* line (``"confirm": true``) re-measures a config already tried: at the end of
+tuning the few best are measured again in turns (``tune.confirm``), and from then on ``best``
+judges that task by the median of those re-measurements, not by one lucky trial.
 A batch is appended with one write, then flushed and fsync'ed, so an interrupted run
 loses at most the line being written; ``load`` skips such a torn line (or any corrupt
 one) with a warning and goes on. Files are data: ``json`` only, nothing is evaluated.
@@ -72,11 +75,12 @@ def target_string() -> str:
 
 
 def make_row(task_name: str, args, config: dict, result, tool: str = "autotvm", target: str | None = None,
-             flop: float | None = None) -> dict:
+             flop: float | None = None, confirm: bool = False) -> dict:
     """One records line as a dict; ``result`` is a ``MeasureResult`` or its ``to_json()``.
 
     ``flop``, when given, is stored in the row's ``task`` so readers (the records dashboard,
-    ``History.from_records``) can show GFLOPS without rebuilding the task.
+    ``History.from_records``) can show GFLOPS without rebuilding the task. ``confirm`` marks a
+    re-measurement of a config tried before (see ``is_confirmation``).
 
     >>> make_row("matmul", (8, 8, 8), {"index": 0}, {"costs": [], "error": "build"}, target="llvm")["task"]
     {'name': 'matmul', 'args': [8, 8, 8], 'key': 'matmul(8, 8, 8)'}
@@ -87,9 +91,27 @@ def make_row(task_name: str, args, config: dict, result, tool: str = "autotvm", 
     task = {"name": task_name, "args": plain_args, "key": task_key(task_name, plain_args)}
     if flop is not None:
         task["flop"] = float(flop)
-    return {"version": VERSION, "tool": tool, "task": task,
-            "config": config, "result": result if isinstance(result, dict) else result.to_json(),
-            "target": target if target is not None else target_string()}
+    row = {"version": VERSION, "tool": tool, "task": task,
+           "config": config, "result": result if isinstance(result, dict) else result.to_json(),
+           "target": target if target is not None else target_string()}
+    if confirm:
+        row["confirm"] = True
+    return row
+
+
+def is_confirmation(row: dict) -> bool:
+    """Whether ``row`` re-measures a config at the end of tuning rather than trying one (a trial).
+
+    >>> is_confirmation(make_row("mm", (8,), {"index": 0}, {"costs": [1.0], "error": "ok"}, target="llvm",
+    ...                          confirm=True))
+    True
+    """
+    return row.get("confirm") is True
+
+
+def trials(rows) -> list:
+    """The rows that are trials, in order: confirmations left out (each config's trial is its first row)."""
+    return [r for r in rows if not is_confirmation(r)]
 
 
 def append(path, rows: list) -> None:
@@ -122,6 +144,8 @@ def _check_row(row) -> str:
         return f"expected a JSON object, got {type(row).__name__}"
     if row.get("version") != VERSION:
         return f"unsupported records version {row.get('version')!r} (this Workbench reads version {VERSION})"
+    if not isinstance(row.get("confirm", False), bool):
+        return f"'confirm' must be true or false, got {row.get('confirm')!r}"
     task = row.get("task")
     if not (isinstance(task, dict) and isinstance(task.get("key"), str) and isinstance(task.get("name"), str)):
         return "missing or malformed 'task' (needs 'name' and 'key')"
@@ -176,21 +200,42 @@ def _rows(path_or_rows):
     return path_or_rows
 
 
+def config_key(row: dict) -> str:
+    """A config's identity within its task: its JSON with sorted keys (an AutoTVM index, an Ansor trace)."""
+    return json.dumps(row["config"], sort_keys=True, separators=(",", ":"))
+
+
 def best(path_or_rows, key: str | None = None):
-    """The best successful row (lowest mean cost) of each task.
+    """The best successful row of each task.
+
+    A task with confirmations (``is_confirmation``) is judged by them alone: among the configs
+    re-measured, the one with the lowest median over its confirmation rows wins, and the row
+    returned is its median confirmation (so its ``mean`` is that median). A task without any
+    is judged by its trials: the lowest mean wins, ties keep the earlier row.
 
     With ``key=None``: a dict ``task key -> row``. With a key: that task's best row,
-    or None when it has no successful measurement. Ties keep the earlier row.
+    or None when it has no successful measurement.
     """
     found: dict = {}
     means: dict = {}
+    confirmed: dict = {}  # task key -> config key -> [(mean, row)] of successful confirmations
     for row in _rows(path_or_rows):
         k = row["task"]["key"]
         if key is not None and k != key:
             continue
         r = result_of(row)
-        if r.ok and r.mean < means.get(k, math.inf):
+        if not r.ok:
+            continue
+        if is_confirmation(row):
+            confirmed.setdefault(k, {}).setdefault(config_key(row), []).append((r.mean, row))
+        elif r.mean < means.get(k, math.inf):
             found[k], means[k] = row, r.mean
+    for k, by_config in confirmed.items():
+        medians = []
+        for runs in by_config.values():
+            runs = sorted(runs, key=lambda t: t[0])
+            medians.append(runs[(len(runs) - 1) // 2])  # the lower median: a row that was measured
+        found[k] = min(medians, key=lambda t: t[0])[1]
     return found if key is None else found.get(key)
 
 

@@ -12,6 +12,10 @@ not measured again, their results teach the tuner, and they count toward ``n_tri
 new results are appended to the same file. Everything random comes from ``seed``, so
 the same seed with the same measurements proposes the same configs.
 
+At the end, the ``confirm`` (4) best configs are measured again, ``confirm_rounds`` (3) times
+in turns, and the lowest median wins (``tune.confirm``): the best single timing of a run is
+often a lucky one. The re-measurements go to the records as confirmation rows.
+
 Configs are also seen as *choice vectors*: one choice index per knob, in the order of
 ``space.knobs``. A space index is that vector read as a mixed-radix number whose
 first knob is the least significant digit (the order ``ConfigSpace.get`` uses).
@@ -60,6 +64,7 @@ class Tuner:
         self.trial = 0
         self.last_predictions = None
         self.lowered: dict = {}            # space index -> PrimFunc, for the batch being measured
+        self.confirmation = None           # the end-of-run re-measurement (tune.confirm.Confirmation)
 
     # -------------------------------------------------------------- what subclasses provide
 
@@ -175,7 +180,7 @@ class Tuner:
         if not os.path.exists(path):
             return
         configs, results, seen = [], [], set()
-        for row in records.load(path):
+        for row in records.trials(records.load(path)):
             if row.get("task", {}).get("key") != self.task.key or row.get("tool", "autotvm") != "autotvm":
                 continue
             try:
@@ -196,14 +201,55 @@ class Tuner:
                 self.last_predictions = None
                 history(self, [(self.task, c) for c in cs], rs)
 
+    def confirm(self, measurer, top: int = 4, rounds: int = 3, records=None, history=None, ref=None):
+        """Measure the ``top`` best configs measured so far ``rounds`` times in turns; the lowest median
+        becomes ``best_config`` (``best_gflops`` its median). Returns the ``Confirmation`` (None with
+        fewer than two successful configs: nothing to choose between).
+
+        ``records``: a path to append the re-measurements to, as confirmation rows; ``history``: a
+        ``History`` to record them in.
+        """
+        from ...tune import confirm as cf
+        from ...tune import records as rec
+        cf.check(top, rounds)
+        ranked = sorted((i for i, g in self.scores.items() if g > 0), key=lambda i: -self.scores[i])[:top]
+        if len(ranked) < 2:
+            return None
+        configs = [self.space.get(i) for i in ranked]
+        funcs = []
+        for cfg in configs:
+            try:
+                funcs.append(self.task.lower(cfg))
+            except Exception as e:  # noqa: BLE001 - it lowered before; if not now, the measurer records why
+                funcs.append(e)
+        on_round = None
+        if records is not None:
+            target = rec.target_string()
+
+            def on_round(cs, results):
+                rec.append(records, [rec.make_row(self.task.name, self.task.args, c.to_json(), r, "autotvm", target,
+                                                  self.task.flop, confirm=True) for c, r in zip(cs, results)])
+        c = cf.confirm(measurer, funcs, ref if ref is not None else self.task.reference(), configs, rounds, on_round)
+        self.confirmation = c
+        k = c.best_index
+        if k is not None:
+            self.best_config, self.best_gflops = configs[k], self.task.flop / c.medians[k] / 1e9
+        if history is not None:
+            history.add_confirmation([cfg.index for cfg in configs],
+                                     [[self.task.flop / t / 1e9 if math.isfinite(t) else 0.0 for t in ts]
+                                      for ts in c.seconds])
+        return c
+
     def tune(self, n_trial: int, measurer=None, batch_size: int = 8, callbacks=(), early_stopping=None,
-             records=None):
+             records=None, confirm: int = 4, confirm_rounds: int = 3):
         """Measure up to ``n_trial`` configs (resumed ones included) and return the ``History``.
 
         ``measurer``: a ``tune.measure.Measurer`` (one is made, and closed, when None).
         ``callbacks``: functions ``fn(tuner, inputs, results)`` called after each batch.
         ``early_stopping``: stop after this many trials without a better config.
         ``records``: a records file to resume from and append new results to.
+        ``confirm``: after new trials, measure this many of the best again, ``confirm_rounds`` times in
+        turns, and keep the lowest median (0: keep the best single timing).
 
             >>> hist = XGBTuner(task, seed=1).tune(64, records="mm.jsonl", early_stopping=32)
         """
@@ -211,6 +257,8 @@ class Tuner:
 
         if n_trial < 0 or batch_size < 1:
             raise ValueError(f"tune: n_trial must be >= 0 and batch_size >= 1, got {n_trial} and {batch_size}")
+        from ...tune import confirm as cf
+        cf.check(confirm, confirm_rounds)
         callbacks, history = with_history(callbacks)
         if records is not None:
             self._resume(records, batch_size, history)
@@ -220,6 +268,7 @@ class Tuner:
         if own:
             from ...tune.measure import Measurer
             measurer = Measurer()
+        start = self.trial
         try:
             ref = self.task.reference() if self.trial < n_trial else None
             while self.trial < n_trial and self.has_next():
@@ -243,6 +292,9 @@ class Tuner:
                 inputs = [(self.task, c) for c in configs]
                 for cb in callbacks:
                     cb(self, inputs, results)
+            self.lowered = {}
+            if self.trial > start and confirm >= 2:
+                self.confirm(measurer, confirm, confirm_rounds, records, history, ref)
         finally:
             self.lowered = {}
             if own:

@@ -159,7 +159,7 @@ class XGBTuner(Tuner):
         from ...tune import records
 
         by_key: dict = {}
-        for row in records.load(path):
+        for row in records.trials(records.load(path)):
             t = row.get("task", {})
             if t.get("name") != self.task.name or row.get("tool", "autotvm") != "autotvm":
                 continue

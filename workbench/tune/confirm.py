@@ -1,0 +1,103 @@
+"""Confirm a tuning run's winner: measure its best few again, in turns, and keep the best median.
+
+A tuner's best is the fastest of many single timings taken at different moments of a shared,
+noisy machine, so it is often a lucky one: the winner's curse. In one matmul run the four best
+had measured 450, 445, 432 and 430 GFLOPS while tuning; measured again over 8 rounds the first gave
+394-442 and the second 433-451. ``confirm`` measures the ``top`` candidates ``rounds`` times in
+turns (the order reversed every other round, so each candidate sees the same moments of the
+machine) and the winner is the lowest median. Both tuners end with it (``tune(confirm=4)``), and
+records keep the re-measurements as confirmation rows (``records.is_confirmation``), by which
+``records.best`` then judges the task.
+
+>>> c = Confirmation(["a", "b"], [[0.004, 0.005, 0.0045], [0.0042, 0.0043, 0.0041]])
+>>> c.winner, c.medians
+('b', [0.0045, 0.0042])
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+from ..errors import TuningError
+
+ROUNDS = 3
+
+
+@dataclass
+class Confirmation:
+    """The configs re-measured (best first by their tuning figure) and their seconds per round
+    (``inf`` where a round failed); ``winner`` is the config with the lowest median."""
+    configs: list
+    seconds: list
+
+    @property
+    def medians(self) -> list:
+        """Median seconds of each config over its successful rounds (``inf`` when none succeeded)."""
+        return [statistics.median(ok) if (ok := [t for t in ts if math.isfinite(t)]) else math.inf
+                for ts in self.seconds]
+
+    @property
+    def best_index(self) -> int | None:
+        """Position of the winner in ``configs`` (None when every candidate failed every round)."""
+        medians = self.medians
+        k = min(range(len(medians)), key=lambda i: medians[i], default=None)
+        return k if k is not None and math.isfinite(medians[k]) else None
+
+    @property
+    def winner(self):
+        """The config with the lowest median (None when every candidate failed every round)."""
+        k = self.best_index
+        return None if k is None else self.configs[k]
+
+    def table(self, flop: float) -> str:
+        """One line per candidate: its GFLOPS in each round and the median, the winner marked."""
+        win = self.best_index
+        lines = []
+        for k, (ts, med) in enumerate(zip(self.seconds, self.medians)):
+            rounds = " ".join(f"{flop / t / 1e9:7.1f}" if math.isfinite(t) else f"{'failed':>7s}" for t in ts)
+            median = f"{flop / med / 1e9:7.1f}" if math.isfinite(med) else f"{'-':>7s}"
+            lines.append(f"{'*' if k == win else ' '} #{k + 1}  rounds {rounds}   median {median} GFLOPS")
+        return "\n".join(lines)
+
+
+def confirm(measurer, funcs: list, ref, configs: list | None = None, rounds: int = ROUNDS,
+            on_round=None) -> Confirmation:
+    """Measure ``funcs`` (lowered candidates, best first) ``rounds`` times in turns.
+
+    ``configs`` name the candidates (default: their positions); ``on_round(configs, results)`` is
+    called after each round with the round's ``MeasureResult``s, in the order of ``configs``
+    (the tuners append them to their records as confirmation rows).
+
+    >>> c = confirm(measurer, [f1, f2, f3], task.reference(), configs=[c1, c2, c3])   # doctest: +SKIP
+    >>> c.winner                                                                      # doctest: +SKIP
+    """
+    _check_rounds(rounds)
+    configs = list(range(len(funcs))) if configs is None else list(configs)
+    if len(configs) != len(funcs):
+        raise TuningError(f"confirm: {len(funcs)} candidates but {len(configs)} configs to name them")
+    seconds = [[] for _ in funcs]
+    for r in range(rounds):
+        order = list(range(len(funcs)))[::1 if r % 2 == 0 else -1]
+        results = [None] * len(funcs)
+        for k, res in zip(order, measurer.measure([funcs[k] for k in order], ref)):
+            results[k] = res
+            seconds[k].append(res.mean if res.ok else math.inf)
+        if on_round is not None:
+            on_round(configs, results)
+    return Confirmation(configs, seconds)
+
+
+def check(top, rounds) -> None:
+    """Refuse, by name, a ``confirm`` (how many of a run's best to measure again) or ``confirm_rounds``
+    that is not an integer >= 0 (>= 1 for rounds); a ``confirm`` of 0 or 1 confirms nothing."""
+    if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+        raise TuningError(f"tune: confirm is how many of the run's best configs are measured again at the end, "
+                          f"an integer >= 0 (0: none); got {top!r}")
+    _check_rounds(rounds)
+
+
+def _check_rounds(rounds) -> None:
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise TuningError(f"tune: confirm_rounds is how many times each confirmed candidate is measured again, "
+                          f"an integer >= 1; got {rounds!r}")
