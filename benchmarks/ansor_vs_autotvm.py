@@ -7,7 +7,7 @@ computation, with the same measurer. Each tuner ends by confirming its winner (`
 best measured again, 3 rounds in turns, the lowest median wins; 0 keeps the fastest single timing).
 Then the winner of each is measured again, side by side in turns (6 rounds, medians): a best taken
 at a different moment of a shared machine flatters whichever tuner was luckier. Printed per task:
-the GFLOPS of each winner side by side, the ratio, the bests as seen while tuning, and the trials
+the GFLOPS of each winner side by side, the ratio, the bests as seen while tuning and as confirmed, and the trials
 each needed to reach 90% of its own final best. GFLOPS count 2 x multiply-adds for both.
 
 Part 2 (``--e2e-trials N``, 0 to skip): ResNet-18's tasks tuned by Ansor's task scheduler with
@@ -70,7 +70,8 @@ def side_by_side(measurer, funcs: list, ref, rounds: int = 6) -> list:
 
 def run_suite(names, trials: int, batch: int, measurer, seed: int, top: int = 4) -> None:
     print(f"\n{'task':5s} {'MFLOP':>8s} {'AutoTVM':>9s} {'Ansor':>9s} {'Ansor/AT':>9s} {'(tuning:':>9s} {'AT':>6s} "
-          f"{'Ansor)':>7s} {'AT@90%':>7s} {'An@90%':>7s} {'AT s':>6s} {'An s':>6s}")
+          f"{'Ansor':>6s} {'confirmed:':>11s} {'AT':>5s} {'Ansor)':>7s} {'AT@90%':>7s} {'An@90%':>7s} {'AT s':>6s} "
+          f"{'An s':>6s}")
     for name in names:
         if name in AUTOTVM:
             atask = autotvm.task(*AUTOTVM[name])
@@ -80,7 +81,7 @@ def run_suite(names, trials: int, batch: int, measurer, seed: int, top: int = 4)
             inputs, outputs = SUITE[name]()
         flop = flop_of(outputs)
         stask = ansor.SearchTask(name, inputs, outputs)
-        at_best = at90 = at_s = at_tuner = None
+        at_best = at90 = at_s = at_tuner = at_conf = None
         if atask is not None:
             t0 = time.perf_counter()
             at_tuner = autotvm.XGBTuner(atask, seed=seed)
@@ -88,12 +89,14 @@ def run_suite(names, trials: int, batch: int, measurer, seed: int, top: int = 4)
             at_s = time.perf_counter() - t0
             curve = gflops_curve(h, flop / atask.flop)
             at_best, at90 = (curve[-1] if curve else 0.0), trials_to_90(curve)
+            at_conf = at_tuner.best_gflops * flop / atask.flop
         t0 = time.perf_counter()
         tuner = ansor.AnsorTuner(stask, seed=seed)
         h = tuner.tune(trials, measurer=measurer, batch_size=batch, confirm=top)
         an_s = time.perf_counter() - t0
         curve = gflops_curve(h, flop / stask.flop)
         an_best, an90 = (curve[-1] if curve else 0.0), trials_to_90(curve)
+        an_conf = tuner.best_gflops * flop / stask.flop if stask.flop > 0 else 0.0
         # the two winners again, side by side: each was the fastest of many noisy timings at different moments
         funcs = [stask.lower(tuner.best_program, "ansor")] if tuner.best_program is not None else []
         if at_tuner is not None and at_tuner.best_config is not None and funcs:
@@ -104,7 +107,8 @@ def run_suite(names, trials: int, batch: int, measurer, seed: int, top: int = 4)
         ratio = f"{an_now / at_now:9.2f}" if at_now else f"{'-':>9s}"
         fmt = lambda x, f: f"{x:{f}}" if x is not None else "-"
         print(f"{name:5s} {flop / 1e6:8.1f} {fmt(at_now, '9.1f'):>9s} {an_now:9.1f} {ratio} {'':>9s} "
-              f"{fmt(at_best, '6.0f'):>6s} {an_best:7.0f} {fmt(at90, '7d'):>7s} {an90:7d} "
+              f"{fmt(at_best, '6.0f'):>6s} {an_best:6.0f} {'':>11s} {fmt(at_conf, '5.0f'):>5s} {an_conf:7.0f} "
+              f"{fmt(at90, '7d'):>7s} {an90:7d} "
               f"{fmt(at_s, '6.0f'):>6s} {an_s:6.0f}", flush=True)
 
 

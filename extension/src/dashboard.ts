@@ -64,7 +64,8 @@ export function renderDashboard(text: string, title: string): { node: HTMLElemen
         el('td', {}, t.tool),
         el('td', {}, String(t.trials)),
         el('td', { class: errors ? 'wb-bad' : '' }, errors || '0'),
-        el('td', {}, fmt(t.bestMs)),
+        el('td', t.confirmed ? { title: `median of the re-measurements of the best ${t.confirmed} configs at the end of tuning` } : {},
+          fmt(t.bestMs) + (t.confirmed ? ' ✓' : '')),
         gflops ? el('td', {}, fmt(t.bestGflops)) : null,
         el('td', { class: 'wb-mono' }, t.bestConfig ? configText(t.bestConfig) : 'no successful trial')
       )
@@ -72,7 +73,8 @@ export function renderDashboard(text: string, title: string): { node: HTMLElemen
   });
   node.append(
     el('div', { class: 'wb-toolbar' }, el('button', { class: 'wb-btn', onclick: () => void select(null) }, 'All tasks'),
-      el('span', { class: 'wb-muted' }, 'click a task to chart it alone')),
+      el('span', { class: 'wb-muted' }, 'click a task to chart it alone' +
+        (tasks.some(t => t.confirmed) ? '; ✓ best confirmed: the lowest median of the best configs measured again at the end' : ''))),
     table,
     chart
   );

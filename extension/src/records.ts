@@ -2,6 +2,8 @@
  * Tuning records files (JSON lines, `workbench/tune/records.py`) read in the browser: rows,
  * skipped lines with the reason (a torn last line after an interrupted run, a corrupt row),
  * per-task summaries, and the same tuning payload the chart draws for a live History.
+ * Confirmation rows (`"confirm": true`: a tuner's best few measured again at the end) are not
+ * trials; a task that has them is judged by them, as `records.best` does.
  */
 import { ISeries, ITrial, ITuningPayload, Metric, PAYLOAD_VERSION } from './types';
 
@@ -16,6 +18,7 @@ export interface IRecordRow {
   result: { costs: number[]; error: string; error_msg?: string; build_seconds?: number; timestamp?: number };
   target?: string;
   flop?: number;
+  confirm?: boolean;
 }
 
 export interface ISkipped {
@@ -42,6 +45,9 @@ export function checkRow(row: unknown): string {
   }
   if (!r.config || typeof r.config !== 'object' || Array.isArray(r.config)) {
     return "missing or malformed 'config'";
+  }
+  if (r.confirm !== undefined && typeof r.confirm !== 'boolean') {
+    return `'confirm' must be true or false, got ${JSON.stringify(r.confirm)}`;
   }
   const res = r.result;
   if (!res || typeof res !== 'object' || !Array.isArray(res.costs) || !ERROR_KINDS.has(res.error)) {
@@ -111,6 +117,48 @@ export interface ITaskSummary {
   bestGflops: number | null;
   bestConfig: Record<string, unknown> | null;
   bestTrial: number | null;
+  /** Configs measured again at the end of tuning; when > 0 the best is the lowest median of those. */
+  confirmed: number;
+}
+
+/** Whether a row re-measures a config at the end of tuning (not a trial). */
+export function isConfirmation(r: IRecordRow): boolean {
+  return r.confirm === true;
+}
+
+/** JSON with sorted object keys: a config's identity, as `records.config_key`. */
+function stableJson(x: unknown): string {
+  if (Array.isArray(x)) {
+    return `[${x.map(stableJson).join(',')}]`;
+  }
+  if (x && typeof x === 'object') {
+    const o = x as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map(k => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(x);
+}
+
+/** The confirmed best of one task's rows: the config whose successful confirmations have the lowest
+ * (lower) median, and that median row; null when no confirmation succeeded. */
+function confirmedBest(rows: IRecordRow[]): { row: IRecordRow; configs: number } | null {
+  const byConfig = new Map<string, { sec: number; row: IRecordRow }[]>();
+  for (const r of rows) {
+    if (isConfirmation(r) && r.result.error === 'ok') {
+      const k = stableJson(r.config);
+      const list = byConfig.get(k) ?? [];
+      list.push({ sec: mean(r.result.costs), row: r });
+      byConfig.set(k, list);
+    }
+  }
+  let best: { sec: number; row: IRecordRow } | null = null;
+  for (const runs of byConfig.values()) {
+    runs.sort((a, b) => a.sec - b.sec);
+    const median = runs[Math.floor((runs.length - 1) / 2)];
+    if (best === null || median.sec < best.sec) {
+      best = median;
+    }
+  }
+  return best === null ? null : { row: best.row, configs: byConfig.size };
 }
 
 function groupRows(rows: IRecordRow[]): Map<string, IRecordRow[]> {
@@ -124,12 +172,16 @@ function groupRows(rows: IRecordRow[]): Map<string, IRecordRow[]> {
   return groups;
 }
 
-/** One summary per (tool, task), in first-seen order: trials, errors by kind, the best row. */
+/** One summary per (tool, task), in first-seen order: trials, errors by kind, the best row (its confirmed
+ * median when the task was confirmed; ``bestTrial`` is then that config's trial). */
 export function taskSummaries(rows: IRecordRow[]): ITaskSummary[] {
   const out: ITaskSummary[] = [];
-  for (const [k, rs] of groupRows(rows)) {
+  for (const [k, all] of groupRows(rows)) {
     const [tool, key] = k.split('\u0000');
-    const s: ITaskSummary = { key, tool, trials: rs.length, errors: {}, bestMs: null, bestGflops: null, bestConfig: null, bestTrial: null };
+    const rs = all.filter(r => !isConfirmation(r));
+    const s: ITaskSummary = {
+      key, tool, trials: rs.length, errors: {}, bestMs: null, bestGflops: null, bestConfig: null, bestTrial: null, confirmed: 0
+    };
     rs.forEach((r, i) => {
       const t = rowTrial(r, i);
       if (t.error !== 'ok') {
@@ -141,6 +193,14 @@ export function taskSummaries(rows: IRecordRow[]): ITaskSummary[] {
         s.bestTrial = i;
       }
     });
+    const confirmed = confirmedBest(all);
+    if (confirmed !== null) {
+      const t = rowTrial(confirmed.row, 0);
+      const id = stableJson(confirmed.row.config);
+      const trial = rs.findIndex(r => stableJson(r.config) === id);
+      Object.assign(s, { bestMs: t.ms, bestGflops: t.gflops, bestConfig: confirmed.row.config, confirmed: confirmed.configs,
+        bestTrial: trial >= 0 ? trial : null });
+    }
     out.push(s);
   }
   return out;
@@ -154,9 +214,9 @@ export function recordsToTuning(rows: IRecordRow[], title = '', skipped: ISkippe
     allFlop = allFlop && flopOf(r) !== null;
   }
   const metric: Metric = allFlop ? 'gflops' : 'ms';
-  for (const [k, rs] of groupRows(rows)) {
+  for (const [k, all] of groupRows(rows)) {
     const [tool, key] = k.split('\u0000');
-    const trials = rs.map((r, i) => rowTrial(r, i));
+    const trials = all.filter(r => !isConfirmation(r)).map((r, i) => rowTrial(r, i));
     let best: number | null = null;
     const curve = trials.map(t => {
       const v = metric === 'gflops' ? t.gflops : t.ms;

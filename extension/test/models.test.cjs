@@ -155,3 +155,23 @@ test('records: task summaries and the tuning payload (ms, or GFLOPS when rows kn
   assert.ok(Math.abs(q.series[0].trials[0].gflops - 2) < 1e-9);
   assert.doesNotThrow(() => v.checkTuning(q));
 });
+
+test('records: confirmation rows are not trials, and a confirmed task is judged by their medians', () => {
+  const c = (costs, index, error = 'ok') => row('mm(8)', costs, error, { index, knobs: { t: index } }, { confirm: true });
+  // config 3 had the lucky trial; measured again it is slower than config 2, whose median is 0.0007
+  const text = [row('mm(8)', [0.002], 'ok', { index: 1, knobs: { t: 1 } }), row('mm(8)', [0.0005], 'ok', { index: 3, knobs: { t: 3 } }),
+    row('mm(8)', [0.0006], 'ok', { index: 2, knobs: { t: 2 } }),
+    c([0.0009], 3), c([0.0007], 2), c([0.0008], 3), c([0.0006], 2), c([0.0011], 3), c([0.0009], 2), c([], 1, 'timeout')].join('\n');
+  const { rows, skipped } = rec.parseRecords(text);
+  assert.equal(skipped.length, 0);
+  const [s] = rec.taskSummaries(rows);
+  assert.equal(s.trials, 3);
+  assert.deepEqual(s.errors, {});
+  assert.equal(s.confirmed, 2);
+  assert.ok(Math.abs(s.bestMs - 0.7) < 1e-9);
+  assert.deepEqual(s.bestConfig, { index: 2, knobs: { t: 2 } });
+  assert.equal(s.bestTrial, 2);
+  const p = rec.recordsToTuning(rows);
+  assert.equal(p.series[0].trials.length, 3);
+  assert.match(rec.checkRow({ ...JSON.parse(c([0.001], 1)), confirm: 'yes' }), /'confirm' must be true or false/);
+});

@@ -243,9 +243,11 @@ def test_records_file_opens_as_a_dashboard(lab, browser):
     dash = page.locator(".wb-dashboard")
     dash.wait_for(timeout=30000)
     assert "1 unreadable line skipped" in dash.inner_text()
-    assert "line 49" in dash.inner_text()  # the torn last line, by number
+    assert "line 61" in dash.inner_text()  # the torn last line, by number (48 trials, 12 confirmations)
     assert dash.locator("tr[data-task]").count() == 1
-    assert "matmul(128, 128, 128)" in dash.inner_text() and "48" in dash.locator("tr[data-task]").inner_text()
+    task_row = dash.locator("tr[data-task]").inner_text()
+    assert "matmul(128, 128, 128)" in dash.inner_text() and "\t48\t" in task_row   # confirmations are not trials
+    assert "✓" in task_row and "best confirmed" in dash.inner_text()
     dash.locator(".js-plotly-plot .scatterlayer .trace").first.wait_for(timeout=30000)
     page.wait_for_timeout(500)
     shot(page, "dashboard")

@@ -206,6 +206,9 @@ def test_tuning_from_a_records_file_skips_torn_lines(tmp_path):
     assert s["best"] == [pytest.approx(2.0), pytest.approx(2.0), pytest.approx(1.0)]
     assert s["trials"][1]["error_msg"] == "LLVM said no" and s["trials"][2]["config"]["knobs"] == {"tile": 2}
     assert roundtrip(tuning_payload(rows))["series"][0]["best"] == s["best"]
+    again = records.make_row("nosuch_template", (8,), {"index": 2, "knobs": {"tile": 2}}, ok, target="llvm",
+                             confirm=True)   # the run's best measured again at the end: not a trial
+    assert roundtrip(tuning_payload(rows + [again, again]))["series"][0]["best"] == s["best"]
 
 
 def test_tuning_records_of_a_known_template_are_in_gflops():

@@ -57,6 +57,21 @@ def test_every_trial_is_a_point_and_errors_are_marked():
     assert failed.marker.symbol == "x"
 
 
+def test_a_confirmed_run_shows_each_candidates_rounds_and_marks_the_winner():
+    h = history()
+    h.add_confirmation([7, 3, 12], [[48.0, 40.0, 44.0], [47.0, 49.0, 0.0], [30.0, 31.0, 29.0]])
+    fig = trials_figure(h)
+    conf = fig.data[-1]
+    assert conf.name == "confirmed: median of rounds" and list(conf.x) == [42, 43, 44]   # right of the 40 trials
+    assert list(conf.y) == [44.0, 48.0, 30.0]                 # a failed round (0) does not count
+    assert list(conf.error_y.array) == [4.0, 1.0, 1.0] and list(conf.error_y.arrayminus) == [4.0, 1.0, 1.0]
+    assert list(conf.marker.symbol) == ["circle", "star", "circle"]
+    curves = best_curve_figure({"xgb": h, "random": history(1)})
+    assert [t.name for t in curves.data] == ["xgb", "xgb: confirmed", "random"]
+    assert list(curves.data[1].y) == [48.0] and curves.data[1].x[0] > 40
+    assert len(trials_figure(history()).data) == 3             # no confirmation, no extra trace
+
+
 def test_spearman_against_scipy():
     stats = pytest.importorskip("scipy.stats")
     rng = np.random.default_rng(3)

@@ -408,9 +408,9 @@ def _task_flop(task: dict):
 
 
 def _records_series(rows: list) -> list:
-    from ..tune.records import result_of
+    from ..tune.records import result_of, trials as trial_rows
     groups: dict = {}
-    for row in rows:
+    for row in trial_rows(rows):  # confirmations (a run's best measured again) are not trials
         groups.setdefault((row.get("tool", "autotvm"), row["task"]["key"]), []).append(row)
     out = []
     for (tool, key), rs in groups.items():

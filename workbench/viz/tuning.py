@@ -92,7 +92,8 @@ def _figure(title: str, xtitle: str, ytitle: str):
 
 
 def best_curve_figure(histories, title: str = "Best GFLOPS so far"):
-    """Best-so-far GFLOPS against trial number; one line per history when given a mapping.
+    """Best-so-far GFLOPS against trial number; one line per history when given a mapping. A history
+    whose winner was confirmed (``tune.confirm``) ends with a diamond at its confirmed median.
 
     >>> best_curve_figure({"random": {"version": 1, "batches": []}}).data[0].name
     'random'
@@ -101,8 +102,13 @@ def best_curve_figure(histories, title: str = "Best GFLOPS so far"):
     fig = _figure(title, "trial", "GFLOPS")
     for k, (name, h) in enumerate(_histories(histories).items()):
         curve = h.best_curve()
+        color = COLORS[k % len(COLORS)]
         fig.add_trace(go.Scatter(x=list(range(1, len(curve) + 1)), y=curve, mode="lines", name=name,
-                                 line=dict(color=COLORS[k % len(COLORS)], width=2.5, shape="hv")))
+                                 line=dict(color=color, width=2.5, shape="hv")))
+        if h.confirmed_gflops:
+            fig.add_trace(go.Scatter(x=[len(curve) + 0.5 + 0.5 * k], y=[h.confirmed_gflops], mode="markers",
+                                     name=f"{name}: confirmed", marker=dict(color=color, symbol="diamond", size=11),
+                                     hovertemplate="confirmed winner: median %{y:.1f} GFLOPS<extra></extra>"))
     return fig
 
 
@@ -127,7 +133,26 @@ def trials_figure(history, title: str = "Every trial"):
                              marker=dict(color=ERROR_COLOR, symbol="x", size=8)))
     fig.add_trace(go.Scatter(x=t + 1, y=h.best_curve(), mode="lines", name="best so far",
                              line=dict(color="#333333", width=1.5, shape="hv")))
+    if h.confirmed:
+        _add_confirmation(fig, h.confirmed, len(t))
     return fig
+
+
+def _add_confirmation(fig, confirmed: dict, n_trials: int) -> None:
+    """The end-of-run re-measurements right of the trials: per config its median, a bar from its slowest
+    to its fastest round, the winner as a star."""
+    import plotly.graph_objects as go
+    meds, rounds = confirmed["medians"], confirmed["gflops"]
+    ok = [[g for g in gs if g > 0] or [0.0] for gs in rounds]
+    win = int(np.argmax(meds)) if meds else -1
+    fig.add_trace(go.Scatter(
+        x=[n_trials + 2 + k for k in range(len(meds))], y=meds, mode="markers", name="confirmed: median of rounds",
+        error_y=dict(type="data", symmetric=False, array=[max(o) - m for o, m in zip(ok, meds)],
+                     arrayminus=[m - min(o) for o, m in zip(ok, meds)], color=COLORS[2], thickness=1.5, width=4),
+        marker=dict(color=COLORS[2], size=[14 if k == win else 8 for k in range(len(meds))],
+                    symbol=["star" if k == win else "circle" for k in range(len(meds))]),
+        text=[f"#{k + 1} of the best: " + ", ".join(f"{g:.1f}" for g in gs) for k, gs in enumerate(rounds)],
+        hovertemplate="%{text}<br>median %{y:.1f} GFLOPS<extra></extra>"))
 
 
 def spearman(a, b) -> float:
