@@ -144,7 +144,6 @@ class AnsorTuner:
         ``History`` to record them in.
         """
         from ..tune import confirm as cf
-        from ..tune import records as rec
         cf.check(top, rounds)
         ranked = sorted((k for k, g in self.measured.items() if g > 0 and k in self.search.programs),
                         key=lambda k: -self.measured[k])[:top]
@@ -156,26 +155,13 @@ class AnsorTuner:
             low = self.search.lowered(p)
             funcs.append(low[0] if low is not None else
                          RuntimeError(f"program {p.key()} lowered while tuning but not now"))
-        on_round = None
-        if records is not None:
-            target = rec.target_string()
-
-            def on_round(ps, results):
-                rec.append(records, [rec.make_row(self.task.name, self.task.args, p.to_json(), r, "ansor", target,
-                                                  self.task.flop, confirm=True) for p, r in zip(ps, results)])
-        c = cf.confirm(measurer, funcs, self.reference, progs, rounds, on_round)
+        c = cf.confirm_run(measurer, self.task, "ansor", progs, funcs, self.reference, rounds, records, history)
         self.confirmation = c
         k = c.best_index
         if k is not None:
             self.best_program, self.best_seconds = progs[k], c.medians[k]
             self.best_gflops = self.task.flop / self.best_seconds / 1e9
-        if history is not None:
-            history.add_confirmation([None] * len(progs), [[self._throughput_of(t) for t in ts] for ts in c.seconds])
         return c
-
-    def _throughput_of(self, seconds: float) -> float:
-        """GFLOPS of a run of ``seconds`` (0 for a failed one)."""
-        return self.task.flop / seconds / 1e9 if math.isfinite(seconds) and seconds > 0 else 0.0
 
     def tune(self, n_trial: int, measurer=None, batch_size: int = 16, callbacks=(), records=None,
              early_stopping: int | None = None, confirm: int = 4, confirm_rounds: int = 3):

@@ -88,6 +88,27 @@ def confirm(measurer, funcs: list, ref, configs: list | None = None, rounds: int
     return Confirmation(configs, seconds)
 
 
+def confirm_run(measurer, task, tool: str, configs: list, funcs: list, ref, rounds: int = ROUNDS, records=None,
+                history=None) -> Confirmation:
+    """``confirm`` with a tuner's bookkeeping: each round appended to ``records`` (a path, or None) as
+    confirmation rows of ``task`` by ``tool``, and the rounds' GFLOPS recorded in ``history`` (or None).
+    ``configs`` are AutoTVM ``ConfigEntity``s or Ansor programs (anything with ``to_json()``)."""
+    from . import records as rec
+    on_round = None
+    if records is not None:
+        target = rec.target_string()
+
+        def on_round(cs, results):
+            rec.append(records, [rec.make_row(task.name, task.args, c.to_json(), r, tool, target, task.flop,
+                                              confirm=True) for c, r in zip(cs, results)])
+    c = confirm(measurer, funcs, ref, configs, rounds, on_round)
+    if history is not None:
+        history.add_confirmation([getattr(cfg, "index", None) for cfg in configs],
+                                 [[task.flop / t / 1e9 if math.isfinite(t) and t > 0 else 0.0 for t in ts]
+                                  for ts in c.seconds])
+    return c
+
+
 def check(top, rounds) -> None:
     """Refuse, by name, a ``confirm`` (how many of a run's best to measure again) or ``confirm_rounds``
     that is not an integer >= 0 (>= 1 for rounds); a ``confirm`` of 0 or 1 confirms nothing."""

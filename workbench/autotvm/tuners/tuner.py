@@ -210,7 +210,6 @@ class Tuner:
         ``History`` to record them in.
         """
         from ...tune import confirm as cf
-        from ...tune import records as rec
         cf.check(top, rounds)
         ranked = sorted((i for i, g in self.scores.items() if g > 0), key=lambda i: -self.scores[i])[:top]
         if len(ranked) < 2:
@@ -222,22 +221,12 @@ class Tuner:
                 funcs.append(self.task.lower(cfg))
             except Exception as e:  # noqa: BLE001 - it lowered before; if not now, the measurer records why
                 funcs.append(e)
-        on_round = None
-        if records is not None:
-            target = rec.target_string()
-
-            def on_round(cs, results):
-                rec.append(records, [rec.make_row(self.task.name, self.task.args, c.to_json(), r, "autotvm", target,
-                                                  self.task.flop, confirm=True) for c, r in zip(cs, results)])
-        c = cf.confirm(measurer, funcs, ref if ref is not None else self.task.reference(), configs, rounds, on_round)
+        c = cf.confirm_run(measurer, self.task, "autotvm", configs, funcs,
+                           ref if ref is not None else self.task.reference(), rounds, records, history)
         self.confirmation = c
         k = c.best_index
         if k is not None:
             self.best_config, self.best_gflops = configs[k], self.task.flop / c.medians[k] / 1e9
-        if history is not None:
-            history.add_confirmation([cfg.index for cfg in configs],
-                                     [[self.task.flop / t / 1e9 if math.isfinite(t) else 0.0 for t in ts]
-                                      for ts in c.seconds])
         return c
 
     def tune(self, n_trial: int, measurer=None, batch_size: int = 8, callbacks=(), early_stopping=None,
