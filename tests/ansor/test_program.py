@@ -223,3 +223,20 @@ def test_a_register_block_mutation_jumps_to_another_block_with_the_rest_dividing
         last = child
     assert moved >= 10
     check(task, ref, last)
+
+
+def test_a_stage_at_the_root_always_runs_its_outer_loops_in_parallel():
+    """A conv's pad at the root: only how many outer loops are fused varies (1-3), never a serial copy."""
+    from workbench.ansor.evolution import MUTATIONS
+    task = SearchTask("conv", *dags.conv2d(c=16, f=16, hw=14))
+    rng = random.Random(0)
+    seen = set()
+    for _ in range(60):
+        prog = sample_program(rng.choice(task.sketches), rng)
+        for _ in range(4):
+            child = MUTATIONS["parallel"](prog, rng)
+            prog = child if child is not None else prog
+        for stage, d in prog.decisions.items():
+            if "par" in d and stage.startswith("pad"):
+                seen.add(d["par"])
+    assert seen == {1, 2, 3}

@@ -178,7 +178,7 @@ MUTATIONS = {
     "tile_size": mutate_tile,
     "register_block": mutate_block,
     "parallel": lambda p, rng: _mutate_field(p, rng, "par", lambda pr, s: list(range(
-        0 if pr.sketch.plans[s].kind != "tile" else 1, _spatial(pr, s) + 1))),
+        min(1, _spatial(pr, s)), _spatial(pr, s) + 1))),
     "unroll": lambda p, rng: _mutate_field(p, rng, "unroll", lambda pr, s: list(UNROLL_STEPS)),
     "compute_at": lambda p, rng: _mutate_field(p, rng, "at", lambda pr, s: [0, 1]),
     "location": lambda p, rng: _mutate_field(
