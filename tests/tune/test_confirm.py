@@ -103,7 +103,23 @@ def test_history_keeps_the_confirmation_from_records_and_json(tmp_path):
     assert h.n_trials == 2 and h.best_gflops == 2.0          # trials only: confirmations are not trials
     assert h.confirmed["configs"] == [1, 0]
     assert h.confirmed["gflops"] == [pytest.approx([1 / 0.8, 1 / 0.7]), pytest.approx([1 / 0.9, 1 / 1.1])]
-    assert h.confirmed_gflops == pytest.approx((1 / 0.8 + 1 / 0.7) / 2)
+    assert h.confirmed_gflops == pytest.approx(1 / 0.7)   # two rounds: the lower median time, as records judge
     again = History.from_json(json.loads(json.dumps(h.to_json())))
-    assert again.confirmed == h.confirmed and "confirmed 1.34" in repr(again)
+    assert again.confirmed == h.confirmed and "confirmed 1.43" in repr(again)
     assert History().confirmed_gflops is None and "confirmed" not in History().to_json()
+    with pytest.raises(ValueError, match="2 configs but 1 lists of GFLOPS"):
+        History().add_confirmation([1, 2], [[1.0]])
+
+
+def test_an_even_number_of_rounds_is_judged_alike_by_the_confirmation_the_records_and_the_history(tmp_path):
+    # config 0: 1.0, 4.0 (mean 2.5, lower median 1.0); config 1: 2.0, 2.0: the lower median picks config 0
+    m = Scripted({"a": [1.0, 4.0], "b": [2.0, 2.0]})
+    path = tmp_path / "run.jsonl"
+    rows = []
+    c = confirm(m, ["a", "b"], None, configs=[0, 1], rounds=2,
+                on_round=lambda cs, rs: rows.extend(_row(i, r.mean, True) for i, r in zip(cs, rs)))
+    records.append(path, rows)
+    assert c.medians == [1.0, 2.0] and c.winner == 0
+    assert records.best(path, rows[0]["task"]["key"])["config"]["index"] == 0
+    h = History.from_records(path, flop=1e9)
+    assert h.confirmed["medians"] == [1.0, 0.5] and h.confirmed_gflops == 1.0

@@ -63,12 +63,12 @@ def test_a_confirmed_run_shows_each_candidates_rounds_and_marks_the_winner():
     fig = trials_figure(h)
     conf = fig.data[-1]
     assert conf.name == "confirmed: median of rounds" and list(conf.x) == [42, 43, 44]   # right of the 40 trials
-    assert list(conf.y) == [44.0, 48.0, 30.0]                 # a failed round (0) does not count
-    assert list(conf.error_y.array) == [4.0, 1.0, 1.0] and list(conf.error_y.arrayminus) == [4.0, 1.0, 1.0]
+    assert list(conf.y) == [44.0, 49.0, 30.0]   # a failed round (0) does not count; two: the lower median time
+    assert list(conf.error_y.array) == [4.0, 0.0, 1.0] and list(conf.error_y.arrayminus) == [4.0, 2.0, 1.0]
     assert list(conf.marker.symbol) == ["circle", "star", "circle"]
     curves = best_curve_figure({"xgb": h, "random": history(1)})
     assert [t.name for t in curves.data] == ["xgb", "xgb: confirmed", "random"]
-    assert list(curves.data[1].y) == [48.0] and curves.data[1].x[0] > 40
+    assert list(curves.data[1].y) == [49.0] and curves.data[1].x[0] > 40
     assert len(trials_figure(history()).data) == 3             # no confirmation, no extra trace
 
 

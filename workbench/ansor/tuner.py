@@ -142,6 +142,9 @@ class AnsorTuner:
 
         ``records``: a path to append the re-measurements to, as confirmation rows; ``history``: a
         ``History`` to record them in.
+
+        >>> tuner.tune(64, measurer=m, confirm=0)                                  # doctest: +SKIP
+        >>> print(tuner.confirm(m, top=6, rounds=5).table(task.flop))              # doctest: +SKIP
         """
         from ..tune import confirm as cf
         cf.check(top, rounds)

@@ -19,7 +19,11 @@ from . import records
 
 def _gflops(task, result) -> float:
     """GFLOPS of one measurement (0 when it failed)."""
-    return task.flop / result.mean / 1e9 if result.ok and result.mean > 0 else 0.0
+    return _gflops_of(task.flop, result)
+
+
+def _gflops_of(flop: float, result) -> float:
+    return flop / result.mean / 1e9 if result.ok and math.isfinite(result.mean) and result.mean > 0 else 0.0
 
 
 def _config_json(config) -> dict:
@@ -99,11 +103,20 @@ class History:
                              "predicted": predicted, "best_gflops": best})
 
     def add_confirmation(self, configs: list, gflops: list) -> None:
-        """Record the end-of-run re-measurements: per config (an index or a key), its GFLOPS in each round
-        (0 where a round failed)."""
+        """Record the end-of-run re-measurements: per config (an index, or None for an Ansor program), its
+        GFLOPS in each round (0 where a round failed). Each median is the GFLOPS of the lower median time
+        (``tune.confirm.median_seconds``), the figure records judge by.
+
+        >>> h = History(); h.add_confirmation([3, 7], [[10.0, 12.0], [11.0, 0.0]])
+        >>> h.confirmed["medians"], h.confirmed_gflops
+        ([12.0, 11.0], 12.0)
+        """
         import statistics
+        if len(configs) != len(gflops):
+            raise ValueError(f"History.add_confirmation: {len(configs)} configs but {len(gflops)} lists of GFLOPS; "
+                             "give one list of per-round GFLOPS per config")
         gflops = [[float(g) for g in gs] for gs in gflops]
-        medians = [statistics.median(ok) if (ok := [g for g in gs if g > 0]) else 0.0 for gs in gflops]
+        medians = [statistics.median_high(ok) if (ok := [g for g in gs if g > 0]) else 0.0 for gs in gflops]
         self.confirmed = {"configs": list(configs), "gflops": gflops, "medians": medians}
 
     @property
@@ -178,12 +191,10 @@ class History:
                 batch = []
             if r is not None:
                 stamp = r.timestamp
-                g = flop / r.mean / 1e9 if r.ok and math.isfinite(r.mean) and r.mean > 0 else 0.0
-                batch.append((row["config"].get("index"), g, r.error.value))
+                batch.append((row["config"].get("index"), _gflops_of(flop, r), r.error.value))
         by_config: dict = {}
         for row in confirmations:
-            r = records.result_of(row)
-            g = flop / r.mean / 1e9 if r.ok and math.isfinite(r.mean) and r.mean > 0 else 0.0
+            g = _gflops_of(flop, records.result_of(row))
             by_config.setdefault(records.config_key(row), (row["config"].get("index"), []))[1].append(g)
         if by_config:
             h.add_confirmation([c for c, _ in by_config.values()], [gs for _, gs in by_config.values()])

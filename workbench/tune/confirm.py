@@ -24,6 +24,19 @@ from ..errors import TuningError
 ROUNDS = 3
 
 
+def median_seconds(seconds) -> float:
+    """The lower median of the finite timings (a time that was measured, for an even count too), ``inf``
+    when there is none: the one rule by which a confirmation, ``records.best`` and ``History`` judge.
+
+    >>> median_seconds([0.3, 0.1, math.inf, 0.2, 0.4])
+    0.2
+    >>> median_seconds([math.inf])
+    inf
+    """
+    ok = [t for t in seconds if math.isfinite(t)]
+    return statistics.median_low(ok) if ok else math.inf
+
+
 @dataclass
 class Confirmation:
     """The configs re-measured (best first by their tuning figure) and their seconds per round
@@ -33,9 +46,8 @@ class Confirmation:
 
     @property
     def medians(self) -> list:
-        """Median seconds of each config over its successful rounds (``inf`` when none succeeded)."""
-        return [statistics.median(ok) if (ok := [t for t in ts if math.isfinite(t)]) else math.inf
-                for ts in self.seconds]
+        """Median seconds of each config over its successful rounds (``median_seconds``)."""
+        return [median_seconds(ts) for ts in self.seconds]
 
     @property
     def best_index(self) -> int | None:
@@ -92,7 +104,10 @@ def confirm_run(measurer, task, tool: str, configs: list, funcs: list, ref, roun
                 history=None) -> Confirmation:
     """``confirm`` with a tuner's bookkeeping: each round appended to ``records`` (a path, or None) as
     confirmation rows of ``task`` by ``tool``, and the rounds' GFLOPS recorded in ``history`` (or None).
-    ``configs`` are AutoTVM ``ConfigEntity``s or Ansor programs (anything with ``to_json()``)."""
+    ``configs`` are AutoTVM ``ConfigEntity``s or Ansor programs (anything with ``to_json()``).
+
+    >>> c = confirm_run(m, task, "autotvm", configs, funcs, task.reference(), records="mm.jsonl")  # doctest: +SKIP
+    """
     from . import records as rec
     on_round = None
     if records is not None:
@@ -111,7 +126,13 @@ def confirm_run(measurer, task, tool: str, configs: list, funcs: list, ref, roun
 
 def check(top, rounds) -> None:
     """Refuse, by name, a ``confirm`` (how many of a run's best to measure again) or ``confirm_rounds``
-    that is not an integer >= 0 (>= 1 for rounds); a ``confirm`` of 0 or 1 confirms nothing."""
+    that is not an integer >= 0 (>= 1 for rounds); a ``confirm`` of 0 or 1 confirms nothing.
+
+    >>> check(4, 0)   # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    workbench.errors.TuningError: tune: confirm_rounds is how many times ... an integer >= 1; got 0
+    """
     if isinstance(top, bool) or not isinstance(top, int) or top < 0:
         raise TuningError(f"tune: confirm is how many of the run's best configs are measured again at the end, "
                           f"an integer >= 0 (0: none); got {top!r}")

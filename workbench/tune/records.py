@@ -110,7 +110,14 @@ def is_confirmation(row: dict) -> bool:
 
 
 def trials(rows) -> list:
-    """The rows that are trials, in order: confirmations left out (each config's trial is its first row)."""
+    """The rows that are trials, in order: confirmations left out (each config's trial is its first row).
+
+    >>> ok = {"costs": [1.0], "error": "ok"}
+    >>> rows = [make_row("mm", (8,), {"index": 0}, ok, target="llvm"),
+    ...         make_row("mm", (8,), {"index": 0}, ok, target="llvm", confirm=True)]
+    >>> len(trials(rows))
+    1
+    """
     return [r for r in rows if not is_confirmation(r)]
 
 
@@ -201,7 +208,11 @@ def _rows(path_or_rows):
 
 
 def config_key(row: dict) -> str:
-    """A config's identity within its task: its JSON with sorted keys (an AutoTVM index, an Ansor trace)."""
+    """A config's identity within its task: its JSON with sorted keys (an AutoTVM index, an Ansor trace).
+
+    >>> config_key({"config": {"knobs": {"t": 4}, "index": 3}})
+    '{"index":3,"knobs":{"t":4}}'
+    """
     return json.dumps(row["config"], sort_keys=True, separators=(",", ":"))
 
 
@@ -230,11 +241,12 @@ def best(path_or_rows, key: str | None = None):
             confirmed.setdefault(k, {}).setdefault(config_key(row), []).append((r.mean, row))
         elif r.mean < means.get(k, math.inf):
             found[k], means[k] = row, r.mean
+    from .confirm import median_seconds
     for k, by_config in confirmed.items():
         medians = []
         for runs in by_config.values():
-            runs = sorted(runs, key=lambda t: t[0])
-            medians.append(runs[(len(runs) - 1) // 2])  # the lower median: a row that was measured
+            m = median_seconds([mean for mean, _ in runs])
+            medians.append(next(t for t in runs if t[0] == m))   # the lower median is a row that was measured
         found[k] = min(medians, key=lambda t: t[0])[1]
     return found if key is None else found.get(key)
 

@@ -208,6 +208,9 @@ class Tuner:
 
         ``records``: a path to append the re-measurements to, as confirmation rows; ``history``: a
         ``History`` to record them in.
+
+            >>> tuner.tune(64, measurer=m, confirm=0)          # doctest: +SKIP
+            >>> print(tuner.confirm(m, top=6, rounds=5).table(task.flop))   # doctest: +SKIP
         """
         from ...tune import confirm as cf
         cf.check(top, rounds)
@@ -281,7 +284,6 @@ class Tuner:
                 inputs = [(self.task, c) for c in configs]
                 for cb in callbacks:
                     cb(self, inputs, results)
-            self.lowered = {}
             if self.trial > start and confirm >= 2:
                 self.confirm(measurer, confirm, confirm_rounds, records, history, ref)
         finally:
