@@ -110,19 +110,39 @@ def test_decisions_naming_an_unknown_location_are_refused():
         prog.apply()
 
 
-def test_register_blocks_fit_the_register_file_and_fill_the_vector():
+@pytest.mark.parametrize("datapath", [16, 8])
+def test_register_blocks_fit_the_register_file_and_fill_the_vector(datapath):
     from workbench.ansor.program import ACC_REGISTERS, VECTOR_LANES, register_blocks
+    def blocks_of(extents):
+        return register_blocks(extents, datapath=datapath)
     for extents in ([1, 64, 56, 56], [512, 512], [1, 128, 28, 28], [7, 3]):
-        blocks = register_blocks(extents)
+        blocks = blocks_of(extents)
         assert blocks
         for b in blocks:
             assert all(e % f == 0 for e, f in zip(extents, b))
             regs = int(np.prod(b[:-1])) * -(-b[-1] // VECTOR_LANES)
             assert regs <= ACC_REGISTERS or b == tuple([1] * (len(b) - 1)) + (b[-1],)
-    assert (1, 8, 2, 14) in register_blocks([1, 64, 56, 56])      # 16 accumulators of 14 lanes
-    assert {b[-1] for b in register_blocks([1, 64, 56, 56])} == {14, 28, 56}   # 3/4 of 16 lanes busy or more
-    assert {b[-1] for b in register_blocks([512, 512])} == {16, 32, 64}
-    assert register_blocks([7, 3]) == [(7, 3)]      # a 3-wide axis: its whole width, 7 rows to keep 7 registers busy
+    assert (1, 8, 2, 14) in blocks_of([1, 64, 56, 56])      # 16 accumulators of 14 lanes
+    assert blocks_of([7, 3]) == [(7, 3)]      # a 3-wide axis: its whole width, 7 rows to keep 7 registers busy
+    if datapath == 16:   # 3/4 of 16 lanes busy or more
+        assert {b[-1] for b in blocks_of([1, 64, 56, 56])} == {14, 28, 56}
+        assert {b[-1] for b in blocks_of([512, 512])} == {16, 32, 64}
+    else:                # units of 8 lanes (Zen 4): a row of 8 issues once and idles nothing
+        assert {b[-1] for b in blocks_of([1, 64, 56, 56])} == {8, 14, 28, 56}
+        assert (1, 4, 4, 8) in blocks_of([1, 64, 56, 56])
+        assert {b[-1] for b in blocks_of([512, 512])} == {8, 16, 32, 64}
+
+
+def test_the_vector_units_width_comes_from_the_machine_or_the_environment(monkeypatch):
+    from workbench.codegen.target import datapath_lanes
+    from workbench.errors import CodegenError
+    monkeypatch.delenv("WORKBENCH_DATAPATH_LANES", raising=False)
+    assert datapath_lanes() in (4, 8, 16)
+    monkeypatch.setenv("WORKBENCH_DATAPATH_LANES", "8")
+    assert datapath_lanes() == 8
+    monkeypatch.setenv("WORKBENCH_DATAPATH_LANES", "12")
+    with pytest.raises(CodegenError, match="WORKBENCH_DATAPATH_LANES must be 4, 8 or 16"):
+        datapath_lanes()
 
 
 def test_most_sampled_tilings_hold_a_register_block():

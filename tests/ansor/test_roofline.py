@@ -43,6 +43,18 @@ def test_an_odd_wide_vector_costs_more_than_whole_registers():
     assert estimate_cycles(odd, threads=2) > 1.5 * estimate_cycles(whole, threads=2)
 
 
+@pytest.mark.parametrize("datapath", [16, 8])
+def test_rows_of_eight_cost_as_much_per_lane_as_whole_registers_only_on_half_width_units(monkeypatch, datapath):
+    """On 512-bit units a row of 8 idles half of every multiply-add; where a 512-bit instruction issues as two
+    256-bit halves (Zen 4) it costs half an instruction and idles nothing."""
+    monkeypatch.setenv("WORKBENCH_DATAPATH_LANES", str(datapath))
+    eight, sixteen = (estimate_cycles(matmul(256, 4 * 16 // cols, cols), threads=2) for cols in (8, 16))
+    if datapath == 16:
+        assert eight > 1.5 * sixteen
+    else:
+        assert eight == pytest.approx(sixteen, rel=0.2)
+
+
 def test_threads_divide_the_parallel_loop_with_its_imbalance():
     f = matmul(256, 4, 64)                                       # 64 parallel rows of blocks
     one, two, three = (estimate_cycles(f, threads=t) for t in (1, 2, 3))

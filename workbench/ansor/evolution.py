@@ -123,10 +123,12 @@ def mutate_block(prog: Program, rng: random.Random) -> Program | None:
     >>> A, B = te.placeholder((64, 64), name="A"), te.placeholder((64, 64), name="B")
     >>> k = te.reduce_axis((0, 64), name="k")
     >>> C = te.compute((64, 64), lambda i, j: te.sum(A[i, k] * B[k, j], axis=k), name="C")
+    >>> import os; os.environ["WORKBENCH_DATAPATH_LANES"] = "16"   # vector units of 16 lanes (the blocks depend on it)
     >>> prog = sample_program(SearchTask("mm", [A, B], [C]).sketches[0], random.Random(0))
     >>> child = mutate_block(prog, random.Random(0))
     >>> register_block(prog), register_block(child)       # 4 x 64 accumulators -> 1 x 64
     ((('C', (('i', 4), ('j', 64))),), (('C', (('i', 1), ('j', 64))),))
+    >>> del os.environ["WORKBENCH_DATAPATH_LANES"]
     """
     tiled = [(s, d) for s, d in prog.decisions.items() if "tile" in d and not prog.sketch.plans[s].unblock]
     if not tiled:

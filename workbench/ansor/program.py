@@ -328,7 +328,8 @@ def sample_tile(rng: random.Random, extent: int, parts: int) -> list:
     return list(rng.choice(factorizations(int(extent), parts)))
 
 
-def register_blocks(extents: list, lanes: int = VECTOR_LANES, registers: int = ACC_REGISTERS) -> list:
+def register_blocks(extents: list, lanes: int = VECTOR_LANES, registers: int = ACC_REGISTERS,
+                    datapath: int | None = None) -> list:
     """The innermost tiles (one factor per spatial axis, the last axis vectorized) whose
     accumulators fit the register file: ``prod(others) * ceil(last / lanes) <= registers``,
     with at least a quarter of them busy (the most that fit when the axes are too short for that)
@@ -337,13 +338,25 @@ def register_blocks(extents: list, lanes: int = VECTOR_LANES, registers: int = A
     more: a matmul's single 64-wide row (4 registers) with the reduction unrolled beside it measured
     faster than 8x32 blocks (16), the out-of-order core overlapping the rows.
 
-    >>> register_blocks([1, 64, 56, 56])[:3]
+    Lanes count as doing work by the vector units (``datapath``, default ``codegen.target.datapath_lanes``):
+    where they are 8 lanes wide (AMD Zen 4 runs a 512-bit instruction as two halves) a row of 8 in a
+    register costs half an instruction and idles nothing, so rows of 8 join.
+
+    >>> register_blocks([1, 64, 56, 56], datapath=16)[:3]
     [(1, 1, 4, 14), (1, 1, 7, 14), (1, 1, 8, 14)]
+    >>> register_blocks([1, 64, 56, 56], datapath=8)[:3]
+    [(1, 1, 4, 8), (1, 1, 7, 8), (1, 1, 8, 8)]
     """
+    from ..codegen.target import datapath_lanes
+    datapath = datapath or datapath_lanes()
     extents = [int(e) for e in extents]
     *others, last = extents
     divs = lambda e, hi: [d for d in range(1, min(e, hi) + 1) if e % d == 0]
-    use = {v: v / (-(-v // lanes) * lanes) for v in divs(last, MAX_INNER)}   # share of the lanes doing work
+
+    def busy(v: int) -> float:   # the share of the lanes doing work: whole operations of the units, or of registers
+        whole = v % datapath == 0 and (v % lanes == 0 or lanes % v == 0)
+        return 1.0 if whole else v / (-(-v // lanes) * lanes)
+    use = {v: busy(v) for v in divs(last, MAX_INNER)}
     widths = [v for v, u in use.items() if u >= 0.75] or [v for v, u in use.items() if u == max(use.values())]
     fit = {}   # block -> registers
     for v in widths:

@@ -30,11 +30,13 @@ iteration of the innermost loop LLVM does not unroll. The total is divided by th
 speed-up: threads, with the imbalance of a parallel extent they do not divide.
 
 It is a ranking, not a prediction: the constants are an AVX-512 core (two FMA and two load
-ports, 16 float lanes), and what they miss the learned model measures. On 256 random
-programs of ResNet-18's 3x3 conv, measured (Spearman rank correlation 0.56), the 16 it rates
-highest averaged 234 GFLOPS against 118 for all, and held the best of the 256 (405); on 40 of the
-matrix 2-norm 0.92 (it knows that LLVM vectorizes a plain reduction loop, and that a fused index
-reached through div and mod is read element by element), on 40 of the transposed conv 0.82.
+ports, 16 float lanes; where the vector units are 8 lanes wide, ``codegen.target.datapath_lanes``, as on
+AMD Zen 4, a 16-lane instruction issues twice and a row of 8 idles nothing), and what they miss the
+learned model measures. On 256 random programs of ResNet-18's 3x3 conv, measured (Spearman rank
+correlation 0.56; a core with 512-bit units), the 16 it rates highest averaged 234 GFLOPS against
+118 for all, and held the best of the 256 (405); on 40 of the matrix 2-norm 0.92 (it knows that
+LLVM vectorizes a plain reduction loop, and that a fused index reached through div and mod is read
+element by element), on 40 of the transposed conv 0.82.
 ``benchmarks/ansor_first_round.py`` measures the first batch it picks against a random one.
 
 >>> import workbench as wb
@@ -57,7 +59,7 @@ import functools
 import math
 import os
 
-from ..codegen.target import default_num_threads
+from ..codegen.target import datapath_lanes, default_num_threads
 from ..graph.op.schedules.conv2d import ACC_REGISTERS
 from ..tir import dtype as dt
 from ..tir.analysis import linear
@@ -108,13 +110,16 @@ def caches() -> tuple:
     return tuple((sizes[lv], bw) for lv, (_, bw) in zip(sorted(sizes), DEFAULT_CACHES))
 
 
-def _lanes_per_instruction(v: int) -> float:
-    """Useful float lanes per vector instruction for a vectorized loop of ``v`` lanes."""
+def _lanes_per_instruction(v: int, datapath: int = VECTOR_LANES) -> float:
+    """Useful float lanes per vector operation the units issue, for a vectorized loop of ``v`` lanes,
+    on vector units ``datapath`` lanes wide (``codegen.target.datapath_lanes``: where it is 8, a 16-lane
+    instruction issues twice)."""
     if v % VECTOR_LANES == 0 or VECTOR_LANES % v == 0:
-        return float(min(v, VECTOR_LANES))
-    if v < VECTOR_LANES:
-        return v / 1.5      # legalized as pieces (14 = 8 + 4 + 2)
-    return 4.0              # wide and odd (28, 56): built element by element with inserts
+        width = min(v, VECTOR_LANES)
+        return width / -(-width // datapath)
+    if v < VECTOR_LANES:   # legalized as pieces (14 = 8 + 4 + 2), a whole register issuing at least once per part
+        return min(v / 1.5, v / -(-VECTOR_LANES // datapath))
+    return 4.0             # wide and odd (28, 56): built element by element with inserts
 
 
 def _hidden(indices, loops) -> set:
@@ -155,7 +160,7 @@ def _site_cycles(site, params: set, threads: int) -> float:
     kinds = [f.kind for f in loops]
     vec = [k for k, kd in enumerate(kinds) if kd is ForKind.VECTORIZED]
     v = ext[vec[-1]] if vec else 1
-    lanes = _lanes_per_instruction(v) if vec else 1.0
+    lanes = _lanes_per_instruction(v, datapath_lanes()) if vec else 1.0
     if not vec and _auto_vectorized(site):
         vec, v, lanes = [len(loops) - 1], ext[-1], float(AUTO_LANES)
     instructions = site.iters / lanes

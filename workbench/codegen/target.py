@@ -105,6 +105,41 @@ def load_openmp() -> str:
                        "or schedule the loop as serial")
 
 
+# LLVM CPU names whose vector units are half as wide as their AVX-512 registers: each 512-bit
+# instruction runs as two 256-bit halves, so 8 lanes of a 16-lane register cost half an instruction
+HALF_WIDTH_AVX512 = frozenset({"znver4"})
+
+
+def datapath_lanes() -> int:
+    """Float32 lanes the vector units process per issued operation: 16 on an AVX-512 core with 512-bit
+    units, 8 where 512-bit instructions run as two 256-bit halves (AMD Zen 4, ``HALF_WIDTH_AVX512``) or
+    the registers are 256-bit (AVX2), 4 otherwise. ``$WORKBENCH_DATAPATH_LANES`` overrides it (e.g. to
+    tune for another machine of the same instruction set).
+
+    On Zen 4 a conv's 4 x 4 x 8 register block (16 registers of 8 lanes each, all busy) ran faster than
+    16 x 14 (14 of 16 lanes busy), in the same round 185-189 against 176 GFLOPS; on a core with 512-bit
+    units half its lanes would idle.
+
+    >>> datapath_lanes() in (4, 8, 16)
+    True
+    """
+    env = os.environ.get("WORKBENCH_DATAPATH_LANES")
+    if env:
+        if env not in ("4", "8", "16"):
+            raise CodegenError(f"WORKBENCH_DATAPATH_LANES must be 4, 8 or 16 (float32 lanes per vector "
+                               f"operation), got {env!r}")
+        return int(env)
+    return _host_datapath_lanes()
+
+
+@functools.cache
+def _host_datapath_lanes() -> int:
+    feats = llvm.get_host_cpu_features()
+    if feats.get("avx512f"):
+        return 8 if llvm.get_host_cpu_name() in HALF_WIDTH_AVX512 else 16
+    return 8 if feats.get("avx2") else 4
+
+
 def default_num_threads() -> int:
     """Threads for parallel loops: ``$WORKBENCH_NUM_THREADS`` if set, else ``os.cpu_count()``."""
     env = os.environ.get("WORKBENCH_NUM_THREADS")
