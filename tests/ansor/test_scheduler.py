@@ -156,3 +156,15 @@ def test_the_scheduler_confirms_every_task_it_tuned():
     assert sum(sched.trials()) == 32   # confirmations are not trials
     with pytest.raises(TuningError, match="confirm_rounds"):
         TaskScheduler([big]).tune(8, measurer=m, confirm_rounds=0)
+
+
+def test_a_resumed_scheduler_with_no_new_trials_confirms_nothing_and_says_nothing_of_it(tmp_path, capsys):
+    big, small = two_tasks()
+    path, m = str(tmp_path / "t.jsonl"), FakeMeasurer({"big": 1e-3, "small": 1e-6})
+    TaskScheduler([(big, 4), (small, 1)], batch_size=4, population=16, seed=0).tune(16, measurer=m, records=path)
+    assert "confirmed the best 4 of each of 2 tuned tasks in 3 rounds" in capsys.readouterr().out
+    calls = len(m.calls)
+    again = TaskScheduler([(big, 4), (small, 1)], batch_size=4, population=16, seed=0)
+    again.tune(16, measurer=m, records=path)
+    assert len(m.calls) == calls and all(t.confirmation is None for t in again.tuners)
+    assert "confirmed" not in capsys.readouterr().out

@@ -131,14 +131,15 @@ class TaskScheduler:
                     print(f"[{done:>5}/{n_trial}] task {i} {self.tasks[i].name:<24} best "
                           f"{tuner.best_gflops:8.1f} GFLOPS   estimated latency "
                           f"{lat * 1e3 if math.isfinite(lat) else float('nan'):8.3f} ms", file=sys.stdout)
-            if confirm >= 2:
-                for k, tuner in enumerate(self.tuners):
-                    if tuner.trial > start[k]:
-                        tuner.confirm(measurer, confirm, confirm_rounds, records, self.histories[k])
+            tuned = [k for k, tuner in enumerate(self.tuners) if tuner.trial > start[k]]
+            if confirm >= 2 and tuned:
+                for k in tuned:
+                    self.tuners[k].confirm(measurer, confirm, confirm_rounds, records, self.histories[k])
                 if verbose:
                     lat = self.estimated_latency()
-                    print(f"confirmed each task's best {confirm} in {confirm_rounds} rounds: estimated latency "
-                          f"{lat * 1e3 if math.isfinite(lat) else float('nan'):8.3f} ms", file=sys.stdout)
+                    print(f"confirmed the best {confirm} of each of {len(tuned)} tuned tasks in {confirm_rounds} "
+                          f"rounds: estimated latency {lat * 1e3 if math.isfinite(lat) else float('nan'):8.3f} ms",
+                          file=sys.stdout)
         finally:
             if own:
                 measurer.close()
