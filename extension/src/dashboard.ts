@@ -7,7 +7,7 @@ import { ABCWidgetFactory, DocumentRegistry, DocumentWidget } from '@jupyterlab/
 import { Widget } from '@lumino/widgets';
 
 import { el, errorBox, note } from './dom';
-import { parseRecords, recordsToTuning, taskSummaries } from './records';
+import { isConfirmation, parseRecords, recordsToTuning, taskSummaries } from './records';
 import { configText } from './tuningModel';
 import { drawChart } from './tuningView';
 
@@ -24,8 +24,12 @@ export function renderDashboard(text: string, title: string): { node: HTMLElemen
   const node = el('div', { class: 'wb-dashboard' });
   node.append(el('h2', { class: 'wb-dash-title' }, title));
   const tasks = taskSummaries(rows);
+  const confirmations = rows.filter(isConfirmation).length;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   node.append(
-    el('div', { class: 'wb-muted' }, `${rows.length} measurement${rows.length === 1 ? '' : 's'} of ${tasks.length} task${tasks.length === 1 ? '' : 's'}`)
+    el('div', { class: 'wb-muted' },
+      `${plural(rows.length, 'measurement')} of ${plural(tasks.length, 'task')}` +
+      (confirmations ? ` (${plural(rows.length - confirmations, 'trial')}, ${plural(confirmations, 'confirmation')})` : ''))
   );
   if (skipped.length) {
     const list = el('ul', {}, ...skipped.slice(0, 8).map(s => el('li', {}, `line ${s.line}: ${s.reason}`)));

@@ -244,6 +244,7 @@ def test_records_file_opens_as_a_dashboard(lab, browser):
     dash.wait_for(timeout=30000)
     assert "1 unreadable line skipped" in dash.inner_text()
     assert "line 61" in dash.inner_text()  # the torn last line, by number (48 trials, 12 confirmations)
+    assert "60 measurements of 1 task (48 trials, 12 confirmations)" in dash.inner_text()
     assert dash.locator("tr[data-task]").count() == 1
     task_row = dash.locator("tr[data-task]").inner_text()
     assert "matmul(128, 128, 128)" in dash.inner_text() and "\t48\t" in task_row   # confirmations are not trials

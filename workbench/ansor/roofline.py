@@ -110,7 +110,7 @@ def caches() -> tuple:
     return tuple((sizes[lv], bw) for lv, (_, bw) in zip(sorted(sizes), DEFAULT_CACHES))
 
 
-def _lanes_per_instruction(v: int, datapath: int = VECTOR_LANES) -> float:
+def _lanes_per_issue(v: int, datapath: int = VECTOR_LANES) -> float:
     """Useful float lanes per vector operation the units issue, for a vectorized loop of ``v`` lanes,
     on vector units ``datapath`` lanes wide (``codegen.target.datapath_lanes``: where it is 8, a 16-lane
     instruction issues twice)."""
@@ -160,7 +160,7 @@ def _site_cycles(site, params: set, threads: int) -> float:
     kinds = [f.kind for f in loops]
     vec = [k for k, kd in enumerate(kinds) if kd is ForKind.VECTORIZED]
     v = ext[vec[-1]] if vec else 1
-    lanes = _lanes_per_instruction(v, datapath_lanes()) if vec else 1.0
+    lanes = _lanes_per_issue(v, datapath_lanes()) if vec else 1.0
     if not vec and _auto_vectorized(site):
         vec, v, lanes = [len(loops) - 1], ext[-1], float(AUTO_LANES)
     instructions = site.iters / lanes
